@@ -1,0 +1,1 @@
+"""Discovery: one detector per kind of file, driven by ptmlock.scan."""

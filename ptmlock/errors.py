@@ -1,0 +1,89 @@
+"""Every error ptmlock raises on purpose, on one screen.
+
+``str(error)`` is one line naming the file or model and the problem; ``hint`` says what to do.
+The CLI maps the classes to exit codes (see ``EXIT_CODES`` in cli.py): input errors are 2,
+hub and network failures 3. Anything else that escapes is a bug.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "EntryNotFoundError",
+    "GatedModelError",
+    "HubError",
+    "HubUnreachableError",
+    "IntegrityError",
+    "LockFileError",
+    "ModelNotFoundError",
+    "OfflineError",
+    "PtmlockError",
+    "RevisionNotFoundError",
+    "TransientHubError",
+    "UnsafePathError",
+]
+
+
+class PtmlockError(Exception):
+    """Base class: a one-line message plus an optional hint."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+# -- input (exit 2) -----------------------------------------------------------------------------
+class LockFileError(PtmlockError):
+    """ptm.lock is missing, unreadable, not TOML, or not a valid lock."""
+
+
+class ConfigError(PtmlockError):
+    """[tool.ptmlock] in pyproject.toml, or a command-line value, is invalid."""
+
+
+class UnsafePathError(PtmlockError):
+    """A file name from a hub or a lock would escape its model folder."""
+
+
+# -- hubs and network (exit 3) ------------------------------------------------------------------
+class HubError(PtmlockError):
+    """A hub answered with an error, or could not be reached."""
+
+
+class ModelNotFoundError(HubError):
+    pass
+
+
+class RevisionNotFoundError(HubError):
+    pass
+
+
+class EntryNotFoundError(HubError):
+    pass
+
+
+class GatedModelError(HubError):
+    pass
+
+
+class HubUnreachableError(HubError):
+    pass
+
+
+class OfflineError(HubError):
+    """Offline mode is on and something is not available locally."""
+
+
+class TransientHubError(HubError):
+    """A failure worth retrying (429, 5xx, a dropped or truncated connection)."""
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
+
+
+# -- integrity (exit 1 from gates, 3 from install: the hub served wrong bytes) ----------------
+class IntegrityError(PtmlockError):
+    """Bytes that do not match the lock. Never retried into the cache."""

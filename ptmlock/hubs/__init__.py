@@ -1,0 +1,1 @@
+"""Hubs: one module per hub behind ptmlock.hubs.interface.Hub."""

@@ -1,0 +1,1 @@
+"""A read-only Hugging Face Hub-compatible server over a directory of model repos."""

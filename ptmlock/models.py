@@ -1,0 +1,148 @@
+"""The data that flows through ptmlock: references found in a project, and the lock.
+
+Everything here is a frozen dataclass with no I/O, so every stage can be tested on plain values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "HUBS",
+    "BaseModelRef",
+    "Confidence",
+    "Lock",
+    "LockedFile",
+    "LockedModel",
+    "ModelRequest",
+    "Reference",
+    "ScanResult",
+    "Skipped",
+]
+
+HubName = Literal["huggingface", "pytorch_hub", "url"]
+HUBS: tuple[HubName, ...] = ("huggingface", "pytorch_hub", "url")
+Confidence = Literal["high", "medium", "low"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Reference:
+    """One place in a project that loads (or names) a model.
+
+    ``model`` is None when the site loads a model whose name can't be found statically; ``reason``
+    then says why. ``how`` tells how the value reached the call (``literal``, ``constant``,
+    ``default``, ``argparse``, ``env-default``, ``config``, ``collection``, ``doc``, ...).
+    """
+
+    file: str  # relative to the scanned root, "/"-separated
+    line: int
+    hub: HubName
+    model: str | None
+    revision: str | None = None
+    api: str  # the loader, e.g. "transformers.AutoModel.from_pretrained"
+    how: str = "literal"
+    confidence: Confidence = "high"
+    library: str = "transformers"  # which file-selection policy applies (see hubs/selection.py)
+    files: tuple[str, ...] = ()  # exact files the call reads (hf_hub_download), empty = policy
+    group: str | None = None  # interchangeable models offered for one role
+    reason: str | None = None  # why ``model`` is None
+    family: str | None = None
+    modality: str | None = None
+
+    @property
+    def resolved(self) -> bool:
+        return self.model is not None
+
+    @property
+    def location(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Skipped:
+    """A path the scan passed over on purpose (vendored code, a virtualenv, ...)."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ScanResult:
+    references: tuple[Reference, ...]
+    skipped: tuple[Skipped, ...] = ()
+    files_scanned: int = 0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ModelRequest:
+    """What locking asks a hub to pin: one model, merged over all references to it."""
+
+    hub: HubName
+    id: str
+    requested: str | None = None  # branch, tag or sha; None = the hub's default
+    library: str = "transformers"
+    files: tuple[str, ...] = ()  # exact files; empty means "what the library would read"
+    patterns: tuple[str, ...] = ()  # user-set allow patterns, override the library policy
+    used_by: tuple[str, ...] = ()
+    loaders: tuple[str, ...] = ()
+    group: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LockedFile:
+    path: str  # relative to the model root, "/"-separated, never escaping it
+    size: int
+    sha256: str
+    url: str | None = None  # only for hubs that fetch files by URL (url, pytorch_hub weights)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BaseModelRef:
+    """A model this one derives from, as the model card says."""
+
+    id: str
+    relation: str = "finetune"  # finetune | adapter | quantized | merge | unknown
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LockedModel:
+    hub: HubName
+    id: str
+    revision: str  # full commit sha (or, for url, the sha256 of the single file)
+    requested: str | None = None
+    files: tuple[LockedFile, ...] = ()
+    # where and how the project uses it
+    used_by: tuple[str, ...] = ()
+    loaders: tuple[str, ...] = ()
+    group: str | None = None
+    patterns: tuple[str, ...] = ()
+    # facts from the hub and the model card, captured at lock time (nothing secret)
+    license: str | None = None
+    base_models: tuple[BaseModelRef, ...] = ()
+    datasets: tuple[str, ...] = ()
+    task: str | None = None
+    library_name: str | None = None
+    gated: bool = False
+    card_sha256: str | None = None
+    parameters: int | None = None
+    last_modified: str | None = None  # ISO 8601 date of the pinned commit
+    family: str | None = None
+    architecture: str | None = None
+
+    @property
+    def total_size(self) -> int:
+        return sum(f.size for f in self.files)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.hub, self.id)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Lock:
+    version: int = 1
+    models: tuple[LockedModel, ...] = field(default_factory=tuple)
+
+    def find(self, hub: str, model_id: str) -> LockedModel | None:
+        return next((m for m in self.models if m.key == (hub, model_id)), None)
