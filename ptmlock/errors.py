@@ -66,10 +66,6 @@ class GatedModelError(HubError):
     pass
 
 
-class HubUnreachableError(HubError):
-    pass
-
-
 class OfflineError(HubError):
     """Offline mode is on and something is not available locally."""
 
@@ -82,6 +78,10 @@ class TransientHubError(HubError):
     ) -> None:
         super().__init__(message, hint=hint)
         self.retry_after = retry_after
+
+
+class HubUnreachableError(TransientHubError):
+    """The endpoint could not be reached at all (connection refused, DNS, TLS)."""
 
 
 # -- integrity (exit 1 from gates, 3 from install: the hub served wrong bytes) ----------------

@@ -81,8 +81,8 @@ class ModelRequest:
     hub: HubName
     id: str
     requested: str | None = None  # branch, tag or sha; None = the hub's default
-    library: str = "transformers"
-    files: tuple[str, ...] = ()  # exact files; empty means "what the library would read"
+    libraries: tuple[str, ...] = ("transformers",)  # whose file policies apply (hubs/selection.py)
+    files: tuple[str, ...] = ()  # exact files the project reads, beside the policies' choice
     patterns: tuple[str, ...] = ()  # user-set allow patterns, override the library policy
     used_by: tuple[str, ...] = ()
     loaders: tuple[str, ...] = ()

@@ -1,0 +1,7 @@
+"""``python -m ptmlock``."""
+
+import sys
+
+from ptmlock.cli import main
+
+sys.exit(main())

@@ -1,0 +1,40 @@
+"""SHA-256 of files and streams: the one place integrity is computed.
+
+Hubs only move bytes; install and verify call these. hashlib releases the GIL on large
+buffers, so threads hashing different files use every core.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+__all__ = ["CHUNK", "sha256_file", "sha256_prefix"]
+
+CHUNK = 4 * 1024 * 1024  # large reads keep hashlib at its per-core limit
+
+
+def sha256_file(path: Path) -> str:
+    """The hex sha256 of the whole file at ``path``."""
+    return sha256_prefix(path, None).hexdigest()
+
+
+def sha256_prefix(path: Path, length: int | None) -> hashlib._Hash:
+    """A sha256 object fed the first ``length`` bytes of ``path`` (all of it when None).
+
+    Used to continue hashing where a partial download left off.
+    """
+    digest = hashlib.sha256()
+    buffer = bytearray(CHUNK)
+    view = memoryview(buffer)
+    remaining = length
+    with path.open("rb", buffering=0) as handle:
+        while remaining is None or remaining > 0:
+            want = CHUNK if remaining is None else min(CHUNK, remaining)
+            got = handle.readinto(view[:want])
+            if not got:
+                break
+            digest.update(view[:got])
+            if remaining is not None:
+                remaining -= got
+    return digest

@@ -1,0 +1,260 @@
+"""The Hugging Face Hub, through huggingface_hub (its API client and its httpx2 session).
+
+The environment is read when a hub is made, not when the module is imported
+(huggingface_hub itself freezes HF_ENDPOINT at import): HF_ENDPOINT, HF_TOKEN (or the
+``hf auth login`` token), HF_HUB_OFFLINE. huggingface_hub and httpx2 exceptions are translated
+into ptmlock.errors here and nowhere else. The token goes into request headers only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Callable, Iterator
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx2
+from huggingface_hub import HfApi, get_session, get_token, hf_hub_url, hf_raise_for_status
+from huggingface_hub.errors import (
+    GatedRepoError,
+    HfHubHTTPError,
+    OfflineModeIsEnabled,
+    RemoteEntryNotFoundError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+from huggingface_hub.hf_api import ModelInfo
+from huggingface_hub.utils._headers import build_hf_headers
+
+from ptmlock import errors
+from ptmlock.hashing import CHUNK
+from ptmlock.hubs.interface import Hub, OpenFile
+from ptmlock.hubs.selection import effective_patterns, select_files
+from ptmlock.lockfile import safe_relpath
+from ptmlock.models import LockedFile, LockedModel, ModelRequest
+from ptmlock.retry import call_with_retries
+
+__all__ = ["DEFAULT_ENDPOINT", "HuggingFaceHub", "endpoint_from_env", "offline_from_env"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+DEFAULT_ENDPOINT = "https://huggingface.co"
+LOGIN_HINT = "log in with `hf auth login` or set HF_TOKEN to a token with access"
+_TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
+_TIMEOUT = httpx2.Timeout(30.0, connect=10.0)
+
+
+def endpoint_from_env() -> str:
+    return os.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT).rstrip("/")
+
+
+def offline_from_env() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _retry_after(response: httpx2.Response | None) -> float | None:
+    if response is None:
+        return None
+    value = response.headers.get("Retry-After", "")
+    return float(value) if re.fullmatch(r"\d+(\.\d+)?", value.strip()) else None
+
+
+class HuggingFaceHub(Hub):
+    """Pins Hub models to commits and streams their files."""
+
+    name = "huggingface"
+
+    def __init__(self, endpoint: str | None = None, token: str | None = None) -> None:
+        self.endpoint = (endpoint or endpoint_from_env()).rstrip("/")
+        self._token = token if token is not None else get_token()
+        self._api = HfApi(endpoint=self.endpoint, token=self._token or False)
+
+    # -- resolving -------------------------------------------------------------------------
+    def resolve(self, request: ModelRequest) -> LockedModel:
+        """Pin ``request`` to a commit; hash the small files the Hub gives only a git oid for."""
+        if offline_from_env():
+            raise errors.OfflineError(
+                f"{request.id}: cannot resolve with HF_HUB_OFFLINE=1",
+                hint="unset HF_HUB_OFFLINE to lock new models",
+            )
+        info = self._call(
+            request.id,
+            lambda: self._api.model_info(
+                request.id, revision=request.requested, files_metadata=True
+            ),
+        )
+        if not info.sha:
+            raise errors.HubError(f"{request.id}: {self.endpoint} gave no commit for the model")
+        siblings = {s.rfilename: s for s in info.siblings or []}
+        for name in siblings:
+            if not safe_relpath(name):
+                raise errors.UnsafePathError(
+                    f"{request.id}@{info.sha}: {self.endpoint} listed an unsafe file name {name!r}",
+                    hint="the hub's answer is refused whole; report it to the hub's operators",
+                )
+        patterns = effective_patterns(request.libraries, request.patterns, request.files)
+        missing = [f for f in request.files if f not in siblings]
+        if missing:
+            raise errors.EntryNotFoundError(
+                f"{request.id}@{info.sha}: no file {missing[0]!r} in the repo"
+            )
+        chosen = select_files(siblings, patterns)
+        files = tuple(self._locked_file(request.id, info.sha, siblings[name]) for name in chosen)
+        return LockedModel(
+            hub="huggingface",
+            id=request.id,
+            revision=info.sha,
+            requested=request.requested,
+            files=files,
+            used_by=request.used_by,
+            loaders=request.loaders,
+            group=request.group,
+            patterns=patterns,
+            gated=bool(info.gated),
+            library_name=info.library_name,
+            task=info.pipeline_tag,
+            last_modified=info.last_modified.date().isoformat() if info.last_modified else None,
+            parameters=info.safetensors.total if info.safetensors else None,
+            **self._card_facts(request.id, info),
+        )
+
+    def _locked_file(self, model_id: str, commit: str, sibling: Any) -> LockedFile:
+        if sibling.lfs is not None:
+            return LockedFile(
+                path=sibling.rfilename, size=sibling.lfs.size, sha256=sibling.lfs.sha256
+            )
+        data = self._read_small(model_id, commit, sibling.rfilename)
+        return LockedFile(
+            path=sibling.rfilename, size=len(data), sha256=hashlib.sha256(data).hexdigest()
+        )
+
+    def _card_facts(self, model_id: str, info: ModelInfo) -> dict[str, Any]:
+        card: dict[str, Any] = info.card_data.to_dict() if info.card_data is not None else {}  # type: ignore[no-untyped-call]
+        license_ = card.get("license")
+        return {"license": license_ if isinstance(license_, str) else None}
+
+    def _read_small(self, model_id: str, commit: str, path: str) -> bytes:
+        url = hf_hub_url(model_id, path, revision=commit, endpoint=self.endpoint)
+
+        def get() -> bytes:
+            with self._stream(model_id, url, {}) as response:
+                return response.read()
+
+        return self._call(model_id, get)
+
+    # -- moving bytes ----------------------------------------------------------------------
+    def open_file(self, model: LockedModel, file: LockedFile, *, offset: int = 0) -> OpenFile:
+        if not safe_relpath(file.path):
+            raise errors.UnsafePathError(f"{model.id}: unsafe file name {file.path!r} in the lock")
+        url = hf_hub_url(model.id, file.path, revision=model.revision, endpoint=self.endpoint)
+        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        return _HttpFile(self, model.id, url, headers)
+
+    def _stream(self, model_id: str, url: str, extra: dict[str, str]) -> _Response:
+        headers = build_hf_headers(token=self._token or False) | extra
+        request = get_session().build_request("GET", url, headers=headers, timeout=_TIMEOUT)
+        try:
+            response = get_session().send(request, stream=True, follow_redirects=True)
+        except httpx2.HTTPError as exc:
+            raise self._translate(model_id, exc) from None
+        if response.status_code >= 400:
+            try:
+                response.read()
+                hf_raise_for_status(response)
+            except Exception as exc:
+                raise self._translate(model_id, exc) from None
+            finally:
+                response.close()
+        return _Response(response)
+
+    # -- errors ----------------------------------------------------------------------------
+    def _call(self, model_id: str, operation: Callable[[], T]) -> T:
+        def attempt() -> T:
+            try:
+                return operation()
+            except errors.PtmlockError:
+                raise
+            except Exception as exc:
+                raise self._translate(model_id, exc) from None
+
+        return call_with_retries(attempt, what=f"{model_id} on {self.endpoint}")
+
+    def _translate(self, model_id: str, exc: Exception) -> errors.PtmlockError:
+        """One ptmlock error for any huggingface_hub / httpx2 failure. Never includes a token."""
+        where = f"{model_id} on {self.endpoint}"
+        if isinstance(exc, errors.PtmlockError):
+            return exc
+        if isinstance(exc, OfflineModeIsEnabled):
+            return errors.OfflineError(f"{where}: HF_HUB_OFFLINE is set")
+        if isinstance(exc, GatedRepoError):
+            return errors.GatedModelError(f"{where}: the model is gated", hint=LOGIN_HINT)
+        if isinstance(exc, RepositoryNotFoundError):
+            return errors.ModelNotFoundError(
+                f"{where}: no such model (or it is private)", hint=LOGIN_HINT
+            )
+        if isinstance(exc, RevisionNotFoundError):
+            return errors.RevisionNotFoundError(f"{where}: no such revision")
+        if isinstance(exc, RemoteEntryNotFoundError):
+            return errors.EntryNotFoundError(f"{where}: no such file")
+        if isinstance(exc, HfHubHTTPError):
+            status = exc.response.status_code if exc.response is not None else 0
+            message = f"{where}: HTTP {status}"
+            if status in _TRANSIENT_STATUS:
+                return errors.TransientHubError(message, retry_after=_retry_after(exc.response))
+            return errors.HubError(message)
+        if isinstance(exc, httpx2.ConnectError | httpx2.ConnectTimeout):
+            return errors.HubUnreachableError(
+                f"cannot reach {self.endpoint} for {model_id}",
+                hint="check HF_ENDPOINT and the network",
+            )
+        if isinstance(exc, httpx2.TransportError):
+            return errors.TransientHubError(f"{where}: {type(exc).__name__}")
+        raise exc  # not a hub failure: a bug, let it surface
+
+
+class _Response:
+    """A streamed httpx2 response whose transport errors become TransientHubError."""
+
+    def __init__(self, response: httpx2.Response) -> None:
+        self.raw = response
+
+    def __enter__(self) -> httpx2.Response:
+        return self.raw
+
+    def __exit__(self, *exc: object) -> None:
+        self.raw.close()
+
+
+class _HttpFile(OpenFile):
+    def __init__(self, hub: HuggingFaceHub, model_id: str, url: str, headers: dict[str, str]):
+        self._hub, self._model_id, self._url, self._headers = hub, model_id, url, headers
+        self._response: httpx2.Response | None = None
+        self.offset = 0
+
+    def __enter__(self) -> _HttpFile:
+        response = self._hub._stream(self._model_id, self._url, self._headers).raw
+        self._response = response
+        if response.status_code == 206:
+            match = re.match(r"bytes (\d+)-", response.headers.get("Content-Range", ""))
+            self.offset = int(match.group(1)) if match else 0
+        self.expected_length = int(response.headers.get("Content-Length", "-1"))
+        return self
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        assert self._response is not None, "use open_file(...) in a with block"
+        try:
+            yield from self._response.iter_bytes(CHUNK)
+        except httpx2.HTTPError as exc:
+            raise self._hub._translate(self._model_id, exc) from None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._response is not None:
+            self._response.close()

@@ -1,0 +1,271 @@
+"""Fetch exactly the locked files, verify every byte, place them where loaders look.
+
+For each file: reuse the blob when the verified record (or a rehash) says it is right;
+otherwise stream it into ``blobs/<sha256>.incomplete`` (resuming a partial one with HTTP
+Range), hashing while writing, and rename it into place only when size and sha256 match the
+lock. A mismatch deletes the partial file and fails naming model, file, expected and actual
+sha256: wrong bytes are never retried into the cache. Transient failures (429, 5xx, dropped
+or truncated bodies) are retried with backoff, resuming where the bytes stopped.
+A file lock per blob (huggingface_hub's own ``.locks`` layout) keeps two installs, or an
+install and huggingface_hub, from writing the same blob at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from filelock import FileLock
+
+from ptmlock.cache import ModelCache, VerifiedRecord, hf_cache_dir
+from ptmlock.errors import IntegrityError, OfflineError, PtmlockError, TransientHubError
+from ptmlock.hashing import sha256_file, sha256_prefix
+from ptmlock.hubs.interface import Hub
+from ptmlock.lockfile import safe_relpath, write_atomic
+from ptmlock.models import Lock, LockedFile, LockedModel
+from ptmlock.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
+
+__all__ = ["FileResult", "InstallReport", "Progress", "install"]
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, str, int], None]  # (event, "model/path", bytes): start|bytes|done
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    model: str
+    path: str
+    size: int
+    action: str  # fetched | reused | resumed
+
+
+@dataclass(slots=True)
+class InstallReport:
+    files: list[FileResult] = field(default_factory=list)
+    bytes_fetched: int = 0
+    seconds: float = 0.0
+
+    @property
+    def fetched(self) -> list[FileResult]:
+        return [f for f in self.files if f.action != "reused"]
+
+    @property
+    def reused(self) -> list[FileResult]:
+        return [f for f in self.files if f.action == "reused"]
+
+
+@dataclass(slots=True)
+class _Job:
+    model: LockedModel
+    file: LockedFile
+    cache: ModelCache
+    record: VerifiedRecord
+
+
+def _noop(event: str, name: str, amount: int) -> None:
+    return None
+
+
+def install(
+    lock: Lock,
+    *,
+    hubs: Mapping[str, Hub] | Callable[[str], Hub],
+    cache_dir: Path | None = None,
+    target: Path | None = None,
+    jobs: int = 8,
+    offline: bool = False,
+    progress: Progress = _noop,
+    policy: RetryPolicy = DEFAULT_POLICY,
+) -> InstallReport:
+    """Install every file of ``lock`` into the HF cache (and ``target``, when given)."""
+    started = time.monotonic()
+    root = cache_dir or hf_cache_dir()
+    get_hub = hubs.__getitem__ if isinstance(hubs, Mapping) else hubs
+    records = {m.id: ModelCache(root, m.id).record() for m in lock.models}
+    work = [
+        _Job(model, file, ModelCache(root, model.id), records[model.id])
+        for model in lock.models
+        for file in model.files
+    ]
+    report = InstallReport()
+    if offline:
+        missing = [j for j in work if not _reusable(j)]
+        if missing:
+            names = ", ".join(f"{j.model.id}/{j.file.path}" for j in missing)
+            raise OfflineError(
+                f"offline, and {len(missing)} locked file(s) are not in {root}: {names}",
+                hint="run `ptmlock install` once with network access",
+            )
+    cancel = threading.Event()
+    worker = _Worker(get_hub, progress, policy, cancel)
+    failures: list[PtmlockError] = []
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(worker.run, job) for job in sorted(work, key=lambda j: -j.file.size)]
+        try:
+            for future in as_completed(futures):
+                try:
+                    result = future.result()
+                except PtmlockError as exc:
+                    failures.append(exc)
+                    continue
+                report.files.append(result)
+                if result.action != "reused":
+                    report.bytes_fetched += result.size
+        except BaseException:
+            cancel.set()  # Ctrl-C: workers stop at their next chunk; partial files stay hidden
+            raise
+        finally:
+            for record in records.values():
+                record.save()
+    if failures:
+        raise failures[0]
+    for model in lock.models:
+        _write_ref(ModelCache(root, model.id), model)
+        if target is not None:
+            _materialize(ModelCache(root, model.id), model, target)
+    report.files.sort(key=lambda r: (r.model, r.path))
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _reusable(job: _Job) -> bool:
+    """Whether the blob is present and right, and the snapshot entry points at it."""
+    blob = job.cache.blob(job.file.sha256)
+    if not job.record.is_verified(job.file.sha256, blob):
+        if not blob.is_file() or blob.stat().st_size != job.file.size:
+            return False
+        if sha256_file(blob) != job.file.sha256:
+            return False
+        job.record.mark(job.file.sha256, blob)
+    return True
+
+
+class _Worker:
+    def __init__(
+        self,
+        get_hub: Callable[[str], Hub],
+        progress: Progress,
+        policy: RetryPolicy,
+        cancel: threading.Event,
+    ) -> None:
+        self.get_hub, self.progress, self.policy, self.cancel = get_hub, progress, policy, cancel
+
+    def run(self, job: _Job) -> FileResult:
+        name = f"{job.model.id}/{job.file.path}"
+        snapshot = job.cache.snapshot(job.model.revision, job.file.path)
+        if _reusable(job):
+            _link(
+                snapshot, job.cache.link_target(job.model.revision, job.file.path, job.file.sha256)
+            )
+            return FileResult(job.model.id, job.file.path, job.file.size, "reused")
+        lock_path = job.cache.lock_file(job.file.sha256)
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(lock_path)):
+            # another process may have finished it while we waited for the lock
+            action = "reused" if _reusable(job) else self._download(job, name)
+        _link(snapshot, job.cache.link_target(job.model.revision, job.file.path, job.file.sha256))
+        return FileResult(job.model.id, job.file.path, job.file.size, action)
+
+    def _download(self, job: _Job, name: str) -> str:
+        blob = job.cache.blob(job.file.sha256)
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        partial = blob.with_name(blob.name + ".incomplete")
+        if blob.exists():  # present but wrong: not a good file, replace it
+            job.record.forget(job.file.sha256)
+            blob.unlink()
+        resumed = partial.exists() and 0 < partial.stat().st_size <= job.file.size
+        if partial.exists() and not resumed:
+            partial.unlink()
+        self.progress("start", name, job.file.size)
+        digest = call_with_retries(
+            lambda: self._fetch_once(job, partial, name), what=name, policy=self.policy
+        )
+        if digest != job.file.sha256:
+            partial.unlink(missing_ok=True)
+            raise IntegrityError(
+                f"{job.model.id}@{job.model.revision[:12]}: {job.file.path}: sha256 mismatch "
+                f"(expected {job.file.sha256}, got {digest}); nothing was written to the cache",
+                hint="the hub served different bytes than the lock pins; re-lock only if intended",
+            )
+        partial.replace(blob)
+        job.record.mark(job.file.sha256, blob)
+        self.progress("done", name, job.file.size)
+        return "resumed" if resumed else "fetched"
+
+    def _fetch_once(self, job: _Job, partial: Path, name: str) -> str:
+        """One attempt: continue ``partial`` from its length; the sha256 of the whole file."""
+        have = partial.stat().st_size if partial.exists() else 0
+        digest = sha256_prefix(partial, have) if have else hashlib.sha256()
+        hub = self.get_hub(job.model.hub)
+        with hub.open_file(job.model, job.file, offset=have) as stream:
+            if stream.offset != have:  # the server ignored Range: start over
+                have, digest = 0, hashlib.sha256()
+            with partial.open("r+b" if have else "wb") as out:
+                out.seek(have)
+                out.truncate()
+                for chunk in stream.iter_bytes():
+                    if self.cancel.is_set():
+                        raise KeyboardInterrupt
+                    have += len(chunk)
+                    if have > job.file.size:
+                        break  # longer than locked: the hash will say it is wrong
+                    out.write(chunk)
+                    digest.update(chunk)
+                    self.progress("bytes", name, len(chunk))
+        if have < job.file.size:
+            raise TransientHubError(f"{name}: body ended at {have} of {job.file.size} bytes")
+        return digest.hexdigest() if have == job.file.size else "(longer than the locked size)"
+
+
+def _link(path: Path, target: str) -> None:
+    """Point ``path`` at ``target`` (relative symlink), atomically, unless it already does."""
+    try:
+        if str(path.readlink()) == target:
+            return
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(target)
+    tmp.replace(path)
+
+
+def _write_ref(cache: ModelCache, model: LockedModel) -> None:
+    name = model.requested or "main"
+    if name == model.revision:
+        return  # a commit sha is looked up in snapshots/ directly
+    ref = cache.ref(name)
+    try:
+        if ref.read_text(encoding="utf-8") == model.revision:
+            return
+    except OSError:
+        pass
+    write_atomic(ref, model.revision.encode())
+
+
+def _materialize(cache: ModelCache, model: LockedModel, target: Path) -> None:
+    """A plain folder per model under ``target`` (hardlinks from the cache, copies otherwise)."""
+    if not safe_relpath(model.id):
+        raise IntegrityError(f"{model.id}: unsafe model id for a target folder")
+    for file in model.files:
+        blob = cache.blob(file.sha256)
+        dest = target / model.id / file.path
+        if dest.exists() and dest.samefile(blob):
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(blob, tmp)
+        except OSError:
+            shutil.copyfile(blob, tmp)
+        tmp.replace(dest)

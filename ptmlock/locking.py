@@ -1,0 +1,127 @@
+"""References + the previous lock + hubs -> the new lock.
+
+Pins are kept: a model already in the previous lock, asked for the same way and choosing the
+same files, keeps its entry (only where-used facts are refreshed), with no hub request at all.
+When its file choice changed it is re-resolved at its pinned commit. Only ``upgrade`` (all)
+or ``upgrade_models`` (by id) move a pin. References to hubs this build can't resolve, and
+references whose model is unknown, are returned beside the lock, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+
+from ptmlock.hubs.interface import Hub
+from ptmlock.hubs.selection import effective_patterns
+from ptmlock.models import Lock, LockedModel, ModelRequest, Reference
+
+__all__ = ["LockResult", "lock_references", "requests_from_references"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class LockResult:
+    lock: Lock
+    unresolved: tuple[Reference, ...]  # sites whose model the scan could not name
+    unsupported: tuple[Reference, ...]  # models on hubs this build does not resolve yet
+    resolved: tuple[str, ...]  # ids that needed a hub request
+
+
+def requests_from_references(references: Iterable[Reference]) -> list[ModelRequest]:
+    """One request per (hub, model, requested revision), merging every site that loads it."""
+    grouped: dict[tuple[str, str, str | None], list[Reference]] = defaultdict(list)
+    for ref in references:
+        if ref.model is not None:
+            grouped[(ref.hub, ref.model, ref.revision)].append(ref)
+    requests = []
+    for (hub, model, revision), refs in sorted(grouped.items(), key=lambda kv: _sort_key(kv[0])):
+        groups = sorted({r.group for r in refs if r.group})
+        requests.append(
+            ModelRequest(
+                hub=hub,  # type: ignore[arg-type]  # came from a Reference, already a HubName
+                id=model,
+                requested=revision,
+                libraries=tuple(sorted({r.library for r in refs})),
+                files=tuple(sorted({f for r in refs for f in r.files})),
+                used_by=tuple(sorted({r.location for r in refs}, key=_location_key)),
+                loaders=tuple(sorted({r.api for r in refs})),
+                group=groups[0] if groups else None,
+            )
+        )
+    return requests
+
+
+def lock_references(
+    references: Sequence[Reference],
+    *,
+    hubs: Callable[[str], Hub],
+    supports: Callable[[str], bool],
+    previous: Lock | None = None,
+    upgrade: bool = False,
+    upgrade_models: Iterable[str] = (),
+    jobs: int = 4,
+    patterns: dict[str, tuple[str, ...]] | None = None,
+) -> LockResult:
+    """Lock every resolvable reference. ``patterns`` maps model id -> user file patterns."""
+    upgrading = set(upgrade_models)
+    requests = [
+        replace(r, patterns=(patterns or {}).get(r.id, ()))
+        for r in requests_from_references(references)
+    ]
+    families = {r.model: r.family for r in references if r.model and r.family}
+    supported = [r for r in requests if supports(r.hub)]
+    unsupported = tuple(r for r in references if r.model is not None and not supports(r.hub))
+
+    def pin(request: ModelRequest) -> tuple[LockedModel, bool]:
+        old = _previous_entry(previous, request)
+        if old is not None and not upgrade and request.id not in upgrading:
+            wanted = effective_patterns(request.libraries, request.patterns, request.files)
+            if old.patterns == wanted:
+                return _refresh(old, request), False
+            pinned = replace(request, requested=old.revision)
+            fresh = hubs(request.hub).resolve(pinned)
+            return replace(fresh, requested=request.requested), True
+        return hubs(request.hub).resolve(request), True
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        pinned = list(pool.map(pin, supported))
+    models = tuple(
+        replace(model, family=model.family or families.get(model.id)) for model, _ in pinned
+    )
+    return LockResult(
+        lock=Lock(models=tuple(sorted(models, key=lambda m: (m.hub, m.id, m.requested or "")))),
+        unresolved=tuple(r for r in references if r.model is None),
+        unsupported=unsupported,
+        resolved=tuple(model.id for model, asked in pinned if asked),
+    )
+
+
+def _previous_entry(previous: Lock | None, request: ModelRequest) -> LockedModel | None:
+    if previous is None:
+        return None
+    return next(
+        (
+            m
+            for m in previous.models
+            if (m.hub, m.id, m.requested) == (request.hub, request.id, request.requested)
+        ),
+        None,
+    )
+
+
+def _refresh(old: LockedModel, request: ModelRequest) -> LockedModel:
+    return replace(old, used_by=request.used_by, loaders=request.loaders, group=request.group)
+
+
+def _sort_key(key: tuple[str, str, str | None]) -> tuple[str, str, str]:
+    return (key[0], key[1], key[2] or "")
+
+
+def _location_key(location: str) -> tuple[str, int]:
+    file, _, line = location.rpartition(":")
+    return (file, int(line) if line.isdigit() else 0)
