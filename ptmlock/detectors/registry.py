@@ -1,0 +1,44 @@
+"""The detectors ``scan`` runs, as a literal list (one line per detector).
+
+The Python detector is imported defensively: the rest of the scan works without it, so a broken
+or missing ``ptmlock.detectors.python`` degrades discovery instead of breaking every command.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from ptmlock.detectors.configs import ConfigDetector
+from ptmlock.detectors.interface import Detector
+from ptmlock.detectors.notebook import NotebookDetector
+from ptmlock.detectors.text import MarkdownDetector, RequirementsDetector, ShellDetector
+
+__all__ = ["default_detectors", "python_detectors"]
+
+logger = logging.getLogger(__name__)
+
+
+def python_detectors() -> list[Detector]:
+    """``[PythonDetector()]``, or ``[]`` (with a warning) while that module is absent."""
+    try:
+        module = importlib.import_module("ptmlock.detectors.python")
+    except ModuleNotFoundError as error:
+        if error.name != "ptmlock.detectors.python":
+            raise
+        logger.warning("ptmlock.detectors.python is not available; Python files are not scanned")
+        return []
+    detector: Detector = module.PythonDetector()
+    return [detector]
+
+
+def default_detectors() -> list[Detector]:
+    """A fresh instance of every detector, in the order their results are merged."""
+    return [
+        *python_detectors(),
+        ConfigDetector(),
+        NotebookDetector(),
+        MarkdownDetector(),
+        ShellDetector(),
+        RequirementsDetector(),
+    ]

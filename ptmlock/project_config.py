@@ -1,0 +1,249 @@
+"""``[tool.ptmlock]`` in pyproject.toml: what the user tells the scanner.
+
+The table is optional; every key in it is optional::
+
+    [tool.ptmlock]
+    # glob patterns (relative to the project root, "/"-separated) the scan never reads;
+    # "**" crosses directories, a trailing "/" matches a directory and everything below it
+    exclude = ["experiments/**", "legacy/"]
+    # references to drop: a model id ("gpt2"), or a location "file:line" ("scripts/demo.py:12")
+    ignore = ["gpt2", "scripts/demo.py:12"]
+
+    # models the scan can't see (built at run time, read from a database, ...); each is locked
+    # as if a loader named it. Only ``id`` is required.
+    [[tool.ptmlock.models]]
+    id = "sentence-transformers/all-MiniLM-L6-v2"
+    hub = "huggingface"           # huggingface | pytorch_hub | url (default huggingface)
+    revision = "v1.0"             # branch, tag or commit to lock (default: the hub's default)
+    patterns = ["*.safetensors", "*.json"]   # files to lock (default: what the library reads)
+    library = "sentence-transformers"        # file-selection policy (default transformers)
+
+``load_config`` reads it (a bad value raises a one-line ``ConfigError`` naming pyproject.toml and
+the dotted key); ``add_model`` and ``add_ignore`` edit it with tomlkit, so the user's comments,
+spacing and key order survive, and write atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn, cast
+
+import tomlkit
+from tomlkit.items import AoT, Table
+
+from ptmlock.errors import ConfigError
+from ptmlock.models import HUBS, HubName
+
+__all__ = [
+    "DeclaredModel",
+    "ProjectConfig",
+    "add_ignore",
+    "add_model",
+    "load_config",
+]
+
+logger = logging.getLogger(__name__)
+
+PYPROJECT = "pyproject.toml"
+_MODEL_KEYS = frozenset({"id", "hub", "revision", "patterns", "library"})
+_TOP_KEYS = frozenset({"models", "exclude", "ignore"})
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DeclaredModel:
+    """A model the user declared by hand because the scan can't see it."""
+
+    id: str
+    hub: HubName = "huggingface"
+    revision: str | None = None
+    patterns: tuple[str, ...] = ()
+    library: str = "transformers"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ProjectConfig:
+    """The parsed ``[tool.ptmlock]`` table; the default value means "no table"."""
+
+    models: tuple[DeclaredModel, ...] = ()
+    exclude: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+
+def load_config(root: Path) -> ProjectConfig:
+    """Read ``[tool.ptmlock]`` from ``root/pyproject.toml``; no file or no table is the default."""
+    path = root / PYPROJECT
+    if not path.is_file():
+        return ProjectConfig()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{PYPROJECT}: not valid TOML ({error})") from error
+    table = data.get("tool", {}).get("ptmlock")
+    if table is None:
+        return ProjectConfig()
+    return parse_config(table)
+
+
+def parse_config(table: object) -> ProjectConfig:
+    """Validate the ``[tool.ptmlock]`` table (already parsed) into a ``ProjectConfig``."""
+    where = "tool.ptmlock"
+    mapping = _expect_table(table, where)
+    _reject_unknown(mapping, _TOP_KEYS, where)
+    models = mapping.get("models", [])
+    if not isinstance(models, list):
+        _fail(f"{where}.models", "expected an array of tables ([[tool.ptmlock.models]])")
+    return ProjectConfig(
+        models=tuple(_parse_model(item, f"{where}.models[{i}]") for i, item in enumerate(models)),
+        exclude=_string_list(mapping.get("exclude", []), f"{where}.exclude"),
+        ignore=_string_list(mapping.get("ignore", []), f"{where}.ignore"),
+    )
+
+
+def _parse_model(item: object, where: str) -> DeclaredModel:
+    if isinstance(item, str):  # shorthand: models = ["org/name"]
+        item = {"id": item}
+    mapping = _expect_table(item, where)
+    _reject_unknown(mapping, _MODEL_KEYS, where)
+    model_id = mapping.get("id")
+    if not isinstance(model_id, str) or not model_id.strip():
+        _fail(f"{where}.id", "required, a non-empty string")
+    hub = mapping.get("hub", "huggingface")
+    if hub not in HUBS:
+        _fail(f"{where}.hub", f"unknown hub {hub!r} (expected one of {', '.join(HUBS)})")
+    revision = mapping.get("revision")
+    if revision is not None and (not isinstance(revision, str) or not revision):
+        _fail(f"{where}.revision", "expected a non-empty string")
+    library = mapping.get("library", "transformers")
+    if not isinstance(library, str) or not library:
+        _fail(f"{where}.library", "expected a non-empty string")
+    return DeclaredModel(
+        id=model_id.strip(),
+        hub=cast(HubName, hub),
+        revision=revision,
+        patterns=_string_list(mapping.get("patterns", []), f"{where}.patterns"),
+        library=library,
+    )
+
+
+def _expect_table(value: object, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        _fail(where, f"expected a table, got {type(value).__name__}")
+    return cast(dict[str, Any], value)
+
+
+def _reject_unknown(mapping: dict[str, Any], known: frozenset[str], where: str) -> None:
+    for key in mapping:
+        if key not in known:
+            _fail(f"{where}.{key}", f"unknown key (expected one of {', '.join(sorted(known))})")
+
+
+def _string_list(value: object, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        _fail(where, "expected an array of non-empty strings")
+    return tuple(cast(list[str], value))
+
+
+def _fail(where: str, problem: str) -> NoReturn:
+    raise ConfigError(
+        f"{PYPROJECT}: {where}: {problem}",
+        hint="see the [tool.ptmlock] format in the ptmlock README",
+    )
+
+
+# -- editing ------------------------------------------------------------------------------------
+def add_model(
+    pyproject: Path,
+    model_id: str,
+    *,
+    revision: str | None = None,
+    patterns: tuple[str, ...] | list[str] = (),
+    hub: HubName = "huggingface",
+    library: str | None = None,
+) -> None:
+    """Declare ``model_id`` in ``[[tool.ptmlock.models]]`` (replacing an entry with the same id)."""
+    if hub not in HUBS:
+        raise ConfigError(f"{PYPROJECT}: unknown hub {hub!r} (expected one of {', '.join(HUBS)})")
+    doc = _read_document(pyproject)
+    table = _ptmlock_table(doc)
+    entry = tomlkit.table()
+    entry["id"] = model_id
+    if hub != "huggingface":
+        entry["hub"] = hub
+    if revision:
+        entry["revision"] = revision
+    if patterns:
+        entry["patterns"] = list(patterns)
+    if library:
+        entry["library"] = library
+    models = table.get("models")
+    if models is None:
+        models = tomlkit.aot()
+        table.append("models", models)
+    if not isinstance(models, AoT):
+        raise ConfigError(f"{PYPROJECT}: tool.ptmlock.models: expected [[tool.ptmlock.models]]")
+    for index, existing in enumerate(models):
+        if existing.get("id") == model_id:
+            models[index] = entry
+            break
+    else:
+        models.append(entry)
+    _write_document(pyproject, doc)
+
+
+def add_ignore(pyproject: Path, entry: str) -> None:
+    """Add a model id or "file:line" to ``tool.ptmlock.ignore`` (no-op if already there)."""
+    doc = _read_document(pyproject)
+    table = _ptmlock_table(doc)
+    ignore = table.get("ignore")
+    if ignore is None:
+        ignore = tomlkit.array()
+        table.append("ignore", ignore)  # tomlkit keeps it above [[tool.ptmlock.models]]
+    if not isinstance(ignore, list):
+        raise ConfigError(f"{PYPROJECT}: tool.ptmlock.ignore: expected an array of strings")
+    if entry not in ignore:
+        ignore.append(entry)
+    _write_document(pyproject, doc)
+
+
+def _read_document(pyproject: Path) -> tomlkit.TOMLDocument:
+    try:
+        text = pyproject.read_text(encoding="utf-8") if pyproject.exists() else ""
+        return tomlkit.parse(text)
+    except (tomlkit.exceptions.ParseError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{pyproject.name}: not valid TOML ({error})") from error
+
+
+def _ptmlock_table(doc: tomlkit.TOMLDocument) -> Table:
+    tool = doc.get("tool")
+    if tool is None:
+        tool = tomlkit.table(is_super_table=True)
+        doc.append("tool", tool)
+    ptmlock = tool.get("ptmlock")
+    if ptmlock is None:
+        ptmlock = tomlkit.table()
+        tool.append("ptmlock", ptmlock)
+    if not isinstance(ptmlock, Table):
+        raise ConfigError(f"{PYPROJECT}: tool.ptmlock: expected a table")
+    return ptmlock
+
+
+def _write_document(pyproject: Path, doc: tomlkit.TOMLDocument) -> None:
+    """Write beside the target and rename, so a crash never leaves half a pyproject.toml."""
+    text = tomlkit.dumps(doc)
+    parse_config(tomllib.loads(text).get("tool", {}).get("ptmlock", {}))
+    fd, tmp = tempfile.mkstemp(prefix=f".{pyproject.name}.", dir=pyproject.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        if pyproject.exists():
+            Path(tmp).chmod(pyproject.stat().st_mode & 0o7777)
+        Path(tmp).replace(pyproject)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    logger.debug("updated %s", pyproject)
