@@ -30,12 +30,11 @@ from huggingface_hub.hf_api import ModelInfo
 from huggingface_hub.utils._headers import build_hf_headers
 
 from ptmlock import errors
-from ptmlock.hashing import CHUNK
 from ptmlock.hubs.interface import Hub, OpenFile
 from ptmlock.hubs.selection import effective_patterns, select_files
 from ptmlock.lockfile import safe_relpath
 from ptmlock.models import LockedFile, LockedModel, ModelRequest
-from ptmlock.retry import call_with_retries
+from ptmlock.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
 
 __all__ = ["DEFAULT_ENDPOINT", "HuggingFaceHub", "endpoint_from_env", "offline_from_env"]
 
@@ -67,8 +66,15 @@ class HuggingFaceHub(Hub):
 
     name = "huggingface"
 
-    def __init__(self, endpoint: str | None = None, token: str | None = None) -> None:
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        token: str | None = None,
+        *,
+        policy: RetryPolicy = DEFAULT_POLICY,
+    ) -> None:
         self.endpoint = (endpoint or endpoint_from_env()).rstrip("/")
+        self._policy = policy
         self._token = token if token is not None else get_token()
         self._api = HfApi(endpoint=self.endpoint, token=self._token or False)
 
@@ -150,7 +156,10 @@ class HuggingFaceHub(Hub):
         if not safe_relpath(file.path):
             raise errors.UnsafePathError(f"{model.id}: unsafe file name {file.path!r} in the lock")
         url = hf_hub_url(model.id, file.path, revision=model.revision, endpoint=self.endpoint)
-        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        # identity: byte offsets must mean file offsets for Range to resume correctly
+        headers = {"Accept-Encoding": "identity"}
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
         return _HttpFile(self, model.id, url, headers)
 
     def _stream(self, model_id: str, url: str, extra: dict[str, str]) -> _Response:
@@ -180,7 +189,9 @@ class HuggingFaceHub(Hub):
             except Exception as exc:
                 raise self._translate(model_id, exc) from None
 
-        return call_with_retries(attempt, what=f"{model_id} on {self.endpoint}")
+        return call_with_retries(
+            attempt, what=f"{model_id} on {self.endpoint}", policy=self._policy
+        )
 
     def _translate(self, model_id: str, exc: Exception) -> errors.PtmlockError:
         """One ptmlock error for any huggingface_hub / httpx2 failure. Never includes a token."""
@@ -246,7 +257,9 @@ class _HttpFile(OpenFile):
     def iter_bytes(self) -> Iterator[bytes]:
         assert self._response is not None, "use open_file(...) in a with block"
         try:
-            yield from self._response.iter_bytes(CHUNK)
+            # as the bytes arrive (not buffered into large chunks), so a cut connection
+            # loses nothing that was received and the resume starts exactly there
+            yield from self._response.iter_raw()
         except httpx2.HTTPError as exc:
             raise self._hub._translate(self._model_id, exc) from None
 

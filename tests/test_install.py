@@ -1,0 +1,203 @@
+"""Verified install into the Hugging Face cache, over real HTTP, including faults."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from huggingface_hub import hf_hub_download
+
+from ptmlock import errors
+from ptmlock.hubs.huggingface import HuggingFaceHub
+from ptmlock.install import install
+from ptmlock.mirror import MirrorServer, RepoStore
+from ptmlock.models import Lock, ModelRequest
+from ptmlock.retry import RetryPolicy
+from ptmlock.verify import verify
+from tests.conftest import HfEnv
+from tests.helpers import make_transformers_repo
+
+FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.02, max_retry_after=0.05)
+BIG = os.urandom(3 * 1024 * 1024 + 17)  # several chunks, so a cut lands mid-body
+
+
+def _lock(store: RepoStore, *, big: bool = False, requested: str | None = None) -> Lock:
+    extra = {"model-00001-of-00001.safetensors": BIG} if big else {}
+    commit = make_transformers_repo(store, "org/tiny", extra=extra)
+    store.tag("org/tiny", "v1.0", commit)
+    hub = HuggingFaceHub(policy=FAST)
+    return Lock(
+        models=(hub.resolve(ModelRequest(hub="huggingface", id="org/tiny", requested=requested)),)
+    )
+
+
+def _install(lock: Lock, env: HfEnv, **kwargs: object) -> object:
+    hub = HuggingFaceHub(policy=FAST)
+    return install(lock, hubs={"huggingface": hub}, policy=FAST, **kwargs)  # type: ignore[arg-type]
+
+
+def test_install_places_files_where_huggingface_hub_reads_them(
+    store: RepoStore, hf_env: HfEnv
+) -> None:
+    lock = _lock(store, requested="v1.0")
+    model = lock.models[0]
+    report = _install(lock, hf_env)
+    assert len(report.fetched) == len(model.files)  # type: ignore[attr-defined]
+    repo = hf_env.cache / "models--org--tiny"
+    assert (repo / "refs" / "v1.0").read_text() == model.revision
+    for file in model.files:
+        blob = repo / "blobs" / file.sha256
+        assert hashlib.sha256(blob.read_bytes()).hexdigest() == file.sha256
+        link = repo / "snapshots" / model.revision / file.path
+        assert link.is_symlink() and link.resolve() == blob.resolve()
+        # the real client, offline, finds the file through the ref the project asks for
+        found = hf_hub_download(
+            "org/tiny", file.path, revision="v1.0", cache_dir=hf_env.cache, local_files_only=True
+        )
+        assert Path(found).read_bytes() == blob.read_bytes()
+    assert not list(repo.rglob("*.incomplete"))
+
+
+def test_install_second_run_reuses_everything(
+    store: RepoStore, hf_env: HfEnv, mirror: MirrorServer
+) -> None:
+    lock = _lock(store)
+    _install(lock, hf_env)
+    before = len(mirror.requests)
+    report = _install(lock, hf_env)
+    assert report.fetched == [] and len(report.reused) == len(lock.models[0].files)  # type: ignore[attr-defined]
+    assert len(mirror.requests) == before  # no network at all
+    assert (hf_env.cache / "models--org--tiny" / "refs" / "main").read_text() == lock.models[
+        0
+    ].revision
+
+
+def test_install_refuses_corrupt_bytes_and_leaves_no_trace(
+    store: RepoStore, hf_env: HfEnv, mirror: MirrorServer
+) -> None:
+    lock = _lock(store)
+    mirror.faults.add(kind="corrupt", match="config.json")
+    with pytest.raises(errors.IntegrityError) as info:
+        _install(lock, hf_env)
+    file = next(f for f in lock.models[0].files if f.path == "config.json")
+    message = str(info.value)
+    assert "org/tiny" in message and "config.json" in message and file.sha256 in message
+    repo = hf_env.cache / "models--org--tiny"
+    assert not (repo / "blobs" / file.sha256).exists()
+    assert not (repo / "snapshots" / lock.models[0].revision / "config.json").exists()
+    assert not list(repo.rglob("*.incomplete"))
+
+
+def test_install_resumes_a_truncated_body_with_range(
+    store: RepoStore, hf_env: HfEnv, mirror: MirrorServer
+) -> None:
+    lock = _lock(store, big=True)
+    fault = mirror.faults.add(
+        kind="truncate", match=hashlib.sha256(BIG).hexdigest(), after_bytes=1_500_000, times=1
+    )
+    _install(lock, hf_env)
+    assert fault.fired == 1
+    ranges = [r.range for r in mirror.requests if r.range]
+    assert ranges and ranges[0].startswith("bytes=") and ranges[0] != "bytes=0-"
+    assert verify(lock, cache_dir=hf_env.cache, full=True).ok
+
+
+def test_install_restarts_when_the_server_ignores_range(
+    store: RepoStore, hf_env: HfEnv, mirror: MirrorServer
+) -> None:
+    lock = _lock(store, big=True)
+    sha = hashlib.sha256(BIG).hexdigest()
+    mirror.faults.add(kind="truncate", match=sha, after_bytes=1_000_000, times=1)
+    mirror.faults.add(kind="ignore_range", match=sha)
+    _install(lock, hf_env)
+    assert verify(lock, cache_dir=hf_env.cache, full=True).ok
+
+
+def test_install_survives_a_burst_of_500s_and_429s(
+    store: RepoStore, hf_env: HfEnv, mirror: MirrorServer
+) -> None:
+    lock = _lock(store)
+    errors_500 = mirror.faults.add(kind="status", status=500, times=2, match="tokenizer.json")
+    errors_429 = mirror.faults.add(
+        kind="status", status=429, retry_after=0.01, times=2, match="vocab.txt"
+    )
+    _install(lock, hf_env)
+    assert errors_500.fired == 2 and errors_429.fired == 2
+    assert verify(lock, cache_dir=hf_env.cache, full=True).ok
+
+
+def test_install_gives_up_after_bounded_retries(
+    store: RepoStore, hf_env: HfEnv, mirror: MirrorServer
+) -> None:
+    lock = _lock(store)
+    mirror.faults.add(kind="status", status=503, match="config.json")
+    with pytest.raises(errors.TransientHubError, match="503"):
+        _install(lock, hf_env)
+
+
+def test_install_offline_lists_what_is_missing_without_network(
+    store: RepoStore, hf_env: HfEnv, mirror: MirrorServer
+) -> None:
+    lock = _lock(store)
+    before = len(mirror.requests)
+    with pytest.raises(errors.OfflineError) as info:
+        _install(lock, hf_env, offline=True)
+    for file in lock.models[0].files:
+        assert f"org/tiny/{file.path}" in str(info.value)
+    assert len(mirror.requests) == before
+    _install(lock, hf_env)
+    _install(lock, hf_env, offline=True)  # populated: fine
+
+
+def test_install_target_materializes_hardlinked_folders(
+    store: RepoStore, hf_env: HfEnv, tmp_path: Path
+) -> None:
+    lock = _lock(store)
+    target = tmp_path / "models"
+    _install(lock, hf_env, target=target)
+    for file in lock.models[0].files:
+        placed = target / "org" / "tiny" / file.path
+        blob = hf_env.cache / "models--org--tiny" / "blobs" / file.sha256
+        assert placed.read_bytes() == blob.read_bytes()
+        assert placed.stat().st_ino == blob.stat().st_ino
+
+
+def test_install_two_at_once_into_one_cache(store: RepoStore, hf_env: HfEnv) -> None:
+    lock = _lock(store, big=True)
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            _install(lock, hf_env)
+        except BaseException as exc:  # recorded, asserted below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert verify(lock, cache_dir=hf_env.cache, full=True).ok
+
+
+def test_verify_catches_a_flipped_byte_and_a_missing_file(store: RepoStore, hf_env: HfEnv) -> None:
+    lock = _lock(store)
+    _install(lock, hf_env)
+    assert verify(lock, cache_dir=hf_env.cache).ok
+    model = lock.models[0]
+    weights = next(f for f in model.files if f.path == "model.safetensors")
+    blob = hf_env.cache / "models--org--tiny" / "blobs" / weights.sha256
+    data = bytearray(blob.read_bytes())
+    data[100] ^= 0x01
+    blob.write_bytes(bytes(data))
+    (hf_env.cache / "models--org--tiny" / "snapshots" / model.revision / "vocab.txt").unlink()
+    report = verify(lock, cache_dir=hf_env.cache)
+    kinds = {(p.path, p.kind) for p in report.problems}
+    assert kinds == {("model.safetensors", "sha256"), ("vocab.txt", "missing")}
+    # and a re-install repairs both
+    _install(lock, hf_env)
+    assert verify(lock, cache_dir=hf_env.cache, full=True).ok
