@@ -1,0 +1,249 @@
+"""A lock as a cyclonedx-python-lib ``Bom``: everything the library can model.
+
+Layout (documented in the README):
+
+* the project is ``metadata.component`` (type ``application``) and depends on every locked model;
+* each locked model is a ``machine-learning-model`` component whose bom-ref is its purl, whose
+  version is the full commit, and whose installed files are nested components of type ``file``
+  (name = path in the repo, one SHA-256 each). Nested files keep each hash tied to the path an
+  auditor can check on disk; a hash list on the model would lose which file it belongs to. A
+  ``url`` model *is* one file, so its SHA-256 is on the model as well;
+* a base model named by the card becomes a ``dependencies`` edge and a ``pedigree.ancestors``
+  entry. When the base model is not locked itself it gets a minimal top-level component
+  (``machine-learning-model``, name, versionless purl) so the edge has a target;
+* where the project uses a model (``used_by``) are ``evidence.occurrences``;
+* ptmlock's own facts are ``properties`` named ``ptmlock:*``.
+
+``modelCard`` is not modelled by the library; _cdx_doc adds it to the serialized document.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from uuid import UUID
+
+from cyclonedx.contrib.license.factories import LicenseFactory
+from cyclonedx.model import (
+    ExternalReference,
+    ExternalReferenceType,
+    HashAlgorithm,
+    HashType,
+    Property,
+    XsUri,
+)
+from cyclonedx.model.bom import Bom, BomMetaData
+from cyclonedx.model.component import Component, ComponentType, Pedigree
+from cyclonedx.model.component_evidence import ComponentEvidence, Occurrence
+from cyclonedx.model.contact import OrganizationalEntity
+from cyclonedx.model.license import License
+from cyclonedx.model.tool import ToolRepository
+
+from ptmlock.exporters._common import (
+    base_model_purl,
+    card_url,
+    download_url,
+    file_url,
+    model_name,
+    model_purl,
+    page_url,
+    split_location,
+    vcs_url,
+)
+from ptmlock.exporters.interface import ExportOptions
+from ptmlock.models import Lock, LockedFile, LockedModel
+
+__all__ = ["PROJECT_REF", "build_bom", "model_ref"]
+
+logger = logging.getLogger(__name__)
+
+PROJECT_REF = "ptmlock:project"
+_HUB_SUPPLIERS = {"huggingface": "Hugging Face", "pytorch_hub": "GitHub"}
+
+
+def model_ref(model: LockedModel, endpoint: str) -> str:
+    """The bom-ref of a locked model: its purl, unique and meaningful to a reader."""
+    return str(model_purl(model, endpoint))
+
+
+def build_bom(
+    lock: Lock, options: ExportOptions, *, serial: UUID | None, timestamp: datetime | None
+) -> Bom:
+    """The Bom for ``lock``; ``serial``/``timestamp`` None mean random and now."""
+    project = Component(
+        type=ComponentType.APPLICATION,
+        name=options.project_name,
+        version=options.project_version,
+        bom_ref=PROJECT_REF,
+    )
+    bom = Bom(
+        serial_number=serial,
+        metadata=BomMetaData(
+            component=project,
+            timestamp=timestamp or datetime.now(tz=UTC),
+            tools=ToolRepository(components=[_tool()]),
+        ),
+    )
+    add_models(bom, lock, options.endpoint, root=project)
+    return bom
+
+
+def add_models(bom: Bom, lock: Lock, endpoint: str, *, root: Component) -> None:
+    """Add every locked model, its unlocked base models and their edges to ``bom``."""
+    locked = {m.id: m for m in lock.models if m.hub == "huggingface"}
+    components = [_model_component(m, endpoint, locked) for m in lock.models]
+    bom.components.update(components)
+    bom.register_dependency(root, components)
+    extra: dict[str, Component] = {}
+    for model, component in zip(lock.models, components, strict=True):
+        bases = [_base_target(b.id, endpoint, locked, extra) for b in model.base_models]
+        bom.register_dependency(component, bases)
+    bom.components.update(extra.values())
+    for base in extra.values():
+        bom.register_dependency(base)
+
+
+def _tool() -> Component:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        tool_version: str | None = version("ptmlock")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        tool_version = None
+    return Component(type=ComponentType.APPLICATION, name="ptmlock", version=tool_version)
+
+
+def _base_target(
+    base_id: str, endpoint: str, locked: dict[str, LockedModel], extra: dict[str, Component]
+) -> Component:
+    """The component a base-model edge points to: the locked one, or a minimal new one."""
+    if base_id in locked:
+        return _ref_only(model_ref(locked[base_id], endpoint))
+    if base_id not in extra:
+        purl = base_model_purl(base_id, endpoint)
+        extra[base_id] = Component(
+            type=ComponentType.MACHINE_LEARNING_MODEL,
+            name=base_id,
+            purl=purl,
+            bom_ref=str(purl),
+            properties=[Property(name="ptmlock:locked", value="false")],
+        )
+    return extra[base_id]
+
+
+def _ref_only(ref: str) -> Component:
+    """A stand-in carrying only a bom-ref, for dependency edges to components already added."""
+    return Component(name=ref, bom_ref=ref)
+
+
+def _model_component(
+    model: LockedModel, endpoint: str, locked: dict[str, LockedModel]
+) -> Component:
+    purl = model_purl(model, endpoint)
+    return Component(
+        type=ComponentType.MACHINE_LEARNING_MODEL,
+        bom_ref=str(purl),
+        name=model_name(model),
+        version=model.revision,
+        purl=purl,
+        supplier=_supplier(model),
+        hashes=[HashType(alg=HashAlgorithm.SHA_256, content=model.revision)]
+        if model.hub == "url"
+        else [],
+        licenses=_licenses(model.license),
+        external_references=_external_references(model, endpoint),
+        properties=_properties(model),
+        components=[_file_component(model, str(purl), f, endpoint) for f in model.files],
+        pedigree=_pedigree(model, endpoint, locked),
+        evidence=_evidence(model.used_by),
+    )
+
+
+def _supplier(model: LockedModel) -> OrganizationalEntity | None:
+    name = _HUB_SUPPLIERS.get(model.hub)
+    return OrganizationalEntity(name=name) if name else None
+
+
+def _file_component(
+    model: LockedModel, parent_ref: str, file: LockedFile, endpoint: str
+) -> Component:
+    """One installed file: its path in the repo, its SHA-256 and where it is downloaded from."""
+    url = file_url(model, file.path, endpoint)
+    return Component(
+        type=ComponentType.FILE,
+        name=file.path,
+        bom_ref=f"{parent_ref}#{file.path}",
+        hashes=[HashType(alg=HashAlgorithm.SHA_256, content=file.sha256)],
+        external_references=[
+            ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(url))
+        ]
+        if url
+        else [],
+        properties=[Property(name="ptmlock:size", value=str(file.size))],
+    )
+
+
+def _licenses(value: str | None) -> list[License]:
+    """An SPDX id or expression when the value is one, a named licence otherwise."""
+    if not value:
+        return []
+    return [LicenseFactory().make_from_string(value)]
+
+
+def _external_references(model: LockedModel, endpoint: str) -> list[ExternalReference]:
+    """Model page, git repository and model card; the distribution when it is one URL."""
+    links = [
+        (ExternalReferenceType.WEBSITE, page_url(model, endpoint)),
+        (ExternalReferenceType.VCS, vcs_url(model, endpoint)),
+        (ExternalReferenceType.MODEL_CARD, card_url(model, endpoint)),
+    ]
+    if model.hub != "huggingface":  # a Hub repo is downloaded file by file (see the files)
+        links.append((ExternalReferenceType.DISTRIBUTION, download_url(model, endpoint)))
+    return [ExternalReference(type=t, url=XsUri(url)) for t, url in links if url]
+
+
+def _properties(model: LockedModel) -> list[Property]:
+    facts: list[tuple[str, str | None]] = [
+        ("ptmlock:hub", model.hub),
+        ("ptmlock:id", model.id),
+        ("ptmlock:requested", model.requested),
+        ("ptmlock:group", model.group),
+        ("ptmlock:gated", "true" if model.gated else "false"),
+        ("ptmlock:total_size", str(model.total_size)),
+        ("ptmlock:file_count", str(len(model.files))),
+        ("ptmlock:parameters", None if model.parameters is None else str(model.parameters)),
+    ]
+    facts += [("ptmlock:loader", loader) for loader in model.loaders]
+    facts += [("ptmlock:pattern", pattern) for pattern in model.patterns]
+    return [Property(name=name, value=value) for name, value in facts if value is not None]
+
+
+def _pedigree(model: LockedModel, endpoint: str, locked: dict[str, LockedModel]) -> Pedigree | None:
+    """Base models as ancestors: copies without bom-refs (those belong to the top-level ones)."""
+    if not model.base_models:
+        return None
+    return Pedigree(ancestors=list(_ancestors(model, endpoint, locked)))
+
+
+def _ancestors(
+    model: LockedModel, endpoint: str, locked: dict[str, LockedModel]
+) -> Iterator[Component]:
+    for base in model.base_models:
+        pinned = locked.get(base.id)
+        purl = model_purl(pinned, endpoint) if pinned else base_model_purl(base.id, endpoint)
+        yield Component(
+            type=ComponentType.MACHINE_LEARNING_MODEL,
+            name=base.id,
+            version=pinned.revision if pinned else None,
+            purl=purl,
+            properties=[Property(name="ptmlock:relation", value=base.relation)],
+        )
+
+
+def _evidence(used_by: Iterable[str]) -> ComponentEvidence | None:
+    occurrences = []
+    for location in used_by:
+        file, line = split_location(location)
+        occurrences.append(Occurrence(location=file, line=line))
+    return ComponentEvidence(occurrences=occurrences) if occurrences else None
