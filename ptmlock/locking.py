@@ -33,10 +33,14 @@ class LockResult:
 
 
 def requests_from_references(references: Iterable[Reference]) -> list[ModelRequest]:
-    """One request per (hub, model, requested revision), merging every site that loads it."""
+    """One request per (hub, model, requested revision), merging every site that loads it.
+
+    Low-confidence references (a model named in a README, say) are reported by the scan but
+    not locked: installing what no code loads is a defect. ``ptmlock add`` declares one.
+    """
     grouped: dict[tuple[str, str, str | None], list[Reference]] = defaultdict(list)
     for ref in references:
-        if ref.model is not None:
+        if ref.model is not None and ref.confidence != "low":
             grouped[(ref.hub, ref.model, ref.revision)].append(ref)
     requests = []
     for (hub, model, revision), refs in sorted(grouped.items(), key=lambda kv: _sort_key(kv[0])):

@@ -1,0 +1,173 @@
+"""Build the tiny model repos the example application loads, into a ptmlock mirror folder.
+
+Each repo has the shape its real counterpart has on the Hub (several weight formats, model
+cards with licence and lineage, tags), with tiny deterministic files, so `ptmlock serve` can
+stand in for huggingface.co with no network. Run: python examples/hub_repos.py OUT_DIR
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+import sys
+from pathlib import Path
+
+from ptmlock.mirror import RepoStore
+
+
+def _noise(label: str, size: int) -> bytes:
+    """Deterministic pseudo-random bytes (weights that compress like real ones)."""
+    out = bytearray()
+    counter = 0
+    while len(out) < size:
+        out += hashlib.sha256(f"{label}:{counter}".encode()).digest()
+        counter += 1
+    return bytes(out[:size])
+
+
+def _safetensors(label: str, shapes: dict[str, list[int]]) -> bytes:
+    header: dict[str, object] = {"__metadata__": {"format": "pt"}}
+    offset = 0
+    for name, shape in shapes.items():
+        count = 1
+        for dim in shape:
+            count *= dim
+        header[name] = {
+            "dtype": "F32",
+            "shape": shape,
+            "data_offsets": [offset, offset + 4 * count],
+        }
+        offset += 4 * count
+    raw = json.dumps(header, separators=(",", ":")).encode()
+    raw += b" " * (-len(raw) % 8)
+    return struct.pack("<Q", len(raw)) + raw + _noise(label, offset)
+
+
+def _card(**fields: object) -> bytes:
+    lines = ["---"]
+    for key, value in fields.items():
+        if isinstance(value, list):
+            lines.append(f"{key}:")
+            lines.extend(f"- {item}" for item in value)
+        else:
+            lines.append(f"{key}: {value}")
+    return ("\n".join([*lines, "---", "", "# Model card", "", "A tiny demo model.", ""])).encode()
+
+
+def _json(data: object) -> bytes:
+    return json.dumps(data, indent=2, sort_keys=True).encode() + b"\n"
+
+
+def _bert(label: str, **card: object) -> dict[str, bytes]:
+    return {
+        "README.md": _card(**card),
+        "config.json": _json(
+            {"architectures": ["BertModel"], "model_type": "bert", "hidden_size": 32}
+        ),
+        "tokenizer.json": _json({"version": "1.0", "model": {"type": "WordPiece"}}),
+        "tokenizer_config.json": _json({"do_lower_case": True, "model_max_length": 512}),
+        "vocab.txt": b"\n".join([b"[PAD]", b"[UNK]", b"[CLS]", b"[SEP]", b"[MASK]", b"help"])
+        + b"\n",
+        "model.safetensors": _safetensors(label, {"embeddings": [64, 32], "pooler": [32, 32]}),
+        "pytorch_model.bin": b"PK\x03\x04" + _noise(label + ".bin", 12_000),
+        "tf_model.h5": b"\x89HDF\r\n\x1a\n" + _noise(label + ".h5", 12_000),
+    }
+
+
+def build(root: Path) -> RepoStore:
+    store = RepoStore(root)
+    store.commit(
+        "ptmlock-demo/tiny-bert",
+        _bert(
+            "tiny-bert", license="apache-2.0", library_name="transformers", pipeline_tag="fill-mask"
+        ),
+    )
+    sentiment = _bert(
+        "tiny-sentiment",
+        license="mit",
+        library_name="transformers",
+        pipeline_tag="text-classification",
+        base_model="ptmlock-demo/tiny-bert",
+        datasets=["imdb"],
+    )
+    first = store.commit("ptmlock-demo/tiny-sentiment", sentiment, message="v1.0")
+    store.tag("ptmlock-demo/tiny-sentiment", "v1.0", first)
+    sentiment["model.safetensors"] = _safetensors("tiny-sentiment-2", {"embeddings": [64, 32]})
+    store.commit("ptmlock-demo/tiny-sentiment", sentiment, message="Retrain on more data")
+
+    embed = _bert(
+        "mini-embed",
+        license="apache-2.0",
+        library_name="sentence-transformers",
+        pipeline_tag="sentence-similarity",
+    )
+    embed |= {
+        "model.safetensors": _safetensors("mini-embed", {"embeddings": [512, 384]}),
+        "modules.json": _json(
+            [
+                {"idx": 0, "name": "0", "path": "", "type": "Transformer"},
+                {"idx": 1, "name": "1", "path": "1_Pooling", "type": "Pooling"},
+            ]
+        ),
+        "config_sentence_transformers.json": _json({"similarity_fn_name": "cosine"}),
+        "sentence_bert_config.json": _json({"max_seq_length": 256}),
+        "1_Pooling/config.json": _json({"pooling_mode_mean_tokens": True}),
+        "onnx/model.onnx": b"\x08\x07" + _noise("mini-embed.onnx", 50_000),
+    }
+    store.commit("ptmlock-demo/mini-embed", embed)
+
+    store.commit(
+        "ptmlock-demo/tiny-llm-gguf",
+        {
+            "README.md": _card(
+                license="other",
+                license_name="tiny-llm-license",
+                base_model="ptmlock-demo/tiny-llm",
+                tags=["gguf"],
+            ),
+            "tiny-llm.Q4_K_M.gguf": b"GGUF" + _noise("q4", 300_000),
+            "tiny-llm.Q8_0.gguf": b"GGUF" + _noise("q8", 600_000),
+        },
+    )
+    store.commit(
+        "ptmlock-demo/tiny-t5",
+        {
+            "README.md": _card(library_name="transformers", pipeline_tag="summarization"),
+            "config.json": _json(
+                {"architectures": ["T5ForConditionalGeneration"], "model_type": "t5"}
+            ),
+            "spiece.model": _noise("spiece", 4_000),
+            "tokenizer_config.json": _json({"model_max_length": 512}),
+            "model.safetensors": _safetensors("tiny-t5", {"shared": [128, 32]}),
+        },
+    )
+    sd_parts = {
+        "unet": "diffusion_pytorch_model",
+        "vae": "diffusion_pytorch_model",
+        "text_encoder": "model",
+    }
+    sd: dict[str, bytes] = {
+        "README.md": _card(
+            license="creativeml-openrail-m", library_name="diffusers", pipeline_tag="text-to-image"
+        ),
+        "model_index.json": _json({"_class_name": "StableDiffusionPipeline"}),
+        "scheduler/scheduler_config.json": _json({"_class_name": "PNDMScheduler"}),
+        "tokenizer/vocab.json": _json({"a": 0, "b": 1}),
+        "tokenizer/merges.txt": b"#version: 0.2\na b\n",
+        "tokenizer/tokenizer_config.json": _json({"model_max_length": 77}),
+    }
+    for part, weights in sd_parts.items():
+        sd[f"{part}/config.json"] = _json({"_class_name": part})
+        sd[f"{part}/{weights}.safetensors"] = _safetensors(f"sd-{part}", {"w": [64, 64]})
+        sd[f"{part}/{weights}.fp16.safetensors"] = _noise(f"sd-{part}-fp16", 8_000)
+    store.commit("ptmlock-demo/tiny-sd", sd)
+    return store
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python examples/hub_repos.py OUT_DIR")
+    built = build(Path(sys.argv[1]))
+    for repo in built.repos():
+        print(repo)
