@@ -38,6 +38,7 @@ from ptmlock.mirror import MirrorServer, RepoStore  # noqa: E402  (after the env
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
+_real_getaddrinfo = socket.getaddrinfo
 
 
 class NonLoopbackConnection(ConnectionRefusedError):
@@ -58,7 +59,10 @@ def _is_loopback(address: Any) -> bool:
 
 @pytest.fixture(autouse=True)
 def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Fail the test if anything tries to connect outside 127.0.0.0/8 and ::1."""
+    """Fail the test if anything connects outside 127.0.0.0/8 and ::1, or resolves a host name.
+
+    Yields the list of refused attempts (a test of the guard itself may clear it).
+    """
     attempts: list[str] = []
 
     def check(address: Any) -> None:
@@ -74,8 +78,17 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         check(address)
         return _real_connect_ex(self, address)
 
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host is not None and not _is_loopback(
+            (host.decode() if isinstance(host, bytes) else host,)
+        ):
+            attempts.append(repr(host))
+            raise socket.gaierror(socket.EAI_NONAME, f"test tried to resolve {host!r}")
+        return _real_getaddrinfo(host, *args, **kwargs)
+
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     yield attempts
     if attempts:
         pytest.fail(f"non-loopback connection attempted: {', '.join(attempts)}")
