@@ -1,7 +1,8 @@
 """The detectors ``scan`` runs, as a literal list (one line per detector).
 
-The Python detector is imported defensively: the rest of the scan works without it, so a broken
-or missing ``ptmlock.detectors.python`` degrades discovery instead of breaking every command.
+The Python detector is imported defensively: the rest of the scan works without it, so a missing
+``ptmlock.detectors.python`` (or a module of its own that is missing) degrades discovery instead of
+breaking every command.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ def python_detectors() -> list[Detector]:
     try:
         module = importlib.import_module("ptmlock.detectors.python")
     except ModuleNotFoundError as error:
-        if error.name != "ptmlock.detectors.python":
-            raise
-        logger.warning("ptmlock.detectors.python is not available; Python files are not scanned")
+        if not (error.name or "").startswith("ptmlock.detectors."):
+            raise  # a missing third-party dependency is a real installation problem
+        logger.warning("Python files are not scanned: %s", error)
         return []
     detector: Detector = module.PythonDetector()
     return [detector]
