@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from ptmlock.detectors.configs import guess_library, is_hub_id, is_model_key, normalize_key
 from ptmlock.detectors.interface import Detector, ProjectContext
-from ptmlock.models import Reference
+from ptmlock.models import HubName, Reference
 
 __all__ = [
     "MarkdownDetector",
@@ -368,7 +368,9 @@ def _ref(relpath: str, line: int, model: str, api: str, how: str, confidence: An
     )
 
 
-def _unresolved(relpath: str, line: int, api: str, reason: str, hub: Any = "huggingface") -> Reference:
+def _unresolved(
+    relpath: str, line: int, api: str, reason: str, hub: HubName = "huggingface"
+) -> Reference:
     library = "spacy" if hub == "url" else "snapshot"
     return Reference(
         file=relpath, line=line, hub=hub, model=None, api=api, reason=reason, library=library
