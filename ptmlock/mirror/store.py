@@ -22,17 +22,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from ptmlock.mirror import metadata
+from ptmlock.mirror.blobs import FileEntry, ingest, walk_folder, write_json
 
 __all__ = ["Commit", "FileEntry", "GatedMode", "RepoStore", "UnknownRepo", "UnknownRevision"]
 
@@ -40,7 +39,6 @@ GatedMode = Literal[False, "auto", "manual"]
 _PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9_-])?"
 _REPO_ID = re.compile(rf"^(?:{_PART}/)?{_PART}$")
 _SHA1 = re.compile(r"^[0-9a-f]{40}$")
-_CHUNK = 8 * 1024 * 1024
 _DEFAULT_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 
 
@@ -50,17 +48,6 @@ class UnknownRepo(LookupError):
 
 class UnknownRevision(LookupError):
     """The repo exists but has no such branch, tag or commit."""
-
-
-@dataclass(frozen=True, slots=True)
-class FileEntry:
-    """One file of a commit's tree."""
-
-    path: str
-    size: int
-    sha256: str
-    git_oid: str
-    lfs: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,25 +149,33 @@ class RepoStore:
         branch: str = "main",
         message: str = "",
         date: datetime | str | None = None,
+        commit_id: str | None = None,
     ) -> str:
         """Make the tree of ``branch`` exactly ``files`` and return the new commit's sha.
 
         ``files`` is a folder (walked, ``.git`` skipped) or a mapping of repo paths to contents.
         Without ``date`` the commit is dated 2024-01-01 plus one minute per ancestor, so ids are
-        reproducible.
+        reproducible. ``commit_id`` imports a commit whose id is already known (a snapshot from a
+        Hugging Face cache): it keeps that id and has no parent, so locks made against the real
+        Hub resolve unchanged against the mirror.
         """
         if not _REPO_ID.match(repo_id):
             raise ValueError(f"invalid repo id: {repo_id!r}")
-        sources = _walk(files) if isinstance(files, Path) else dict(files)
+        if commit_id is not None and not _SHA1.match(commit_id):
+            raise ValueError(f"invalid commit id: {commit_id!r}")
+        sources = walk_folder(files) if isinstance(files, Path) else dict(files)
+        blobs = self.root / "blobs"
         with self._lock:
-            parent = self._branch_head(repo_id, branch)
-            tree = {path: self._ingest(path, src) for path, src in sorted(sources.items())}
+            parent = None if commit_id else self._branch_head(repo_id, branch)
+            tree = {path: ingest(blobs, path, src) for path, src in sorted(sources.items())}
             when = _iso(date) if date is not None else self._default_date(repo_id, parent)
             record = self._commit_record(parent, tree, message or "Update files", when)
-            self._write_json(self._repo_dir(repo_id) / "commits" / f"{record['id']}.json", record)
+            record["id"] = commit_id or record["id"]
+            self._commits.pop((repo_id, record["id"]), None)
+            write_json(self._repo_dir(repo_id) / "commits" / f"{record['id']}.json", record)
             refs = self._refs_or_new(repo_id)
             refs["branches"][branch] = record["id"]
-            self._write_json(self._repo_dir(repo_id) / "refs.json", refs)
+            write_json(self._repo_dir(repo_id) / "refs.json", refs)
         return str(record["id"])
 
     def tag(self, repo_id: str, tag: str, revision: str) -> str:
@@ -197,7 +192,7 @@ class RepoStore:
             refs = self.settings(repo_id)
             refs["gated"] = mode
             refs["tokens"] = list(tokens or [])
-            self._write_json(self._repo_dir(repo_id) / "refs.json", refs)
+            write_json(self._repo_dir(repo_id) / "refs.json", refs)
 
     # -- internals --------------------------------------------------------------------------
     def _repo_dir(self, repo_id: str) -> Path:
@@ -217,7 +212,7 @@ class RepoStore:
             sha = self.resolve(repo_id, revision)
             refs = self.settings(repo_id)
             refs[table][name] = sha
-            self._write_json(self._repo_dir(repo_id) / "refs.json", refs)
+            write_json(self._repo_dir(repo_id) / "refs.json", refs)
         return sha
 
     def _default_date(self, repo_id: str, parent: str | None) -> str:
@@ -257,62 +252,6 @@ class RepoStore:
                 for dtype, n in counts.items():
                     totals[dtype] = totals.get(dtype, 0) + n
         return {"parameters": totals, "total": sum(totals.values())} if totals else None
-
-    def _ingest(self, path: str, source: bytes | Path) -> FileEntry:
-        """Copy one file into ``blobs/`` (streaming, hashing as it goes) and describe it."""
-        if isinstance(source, bytes | bytearray):
-            return self._ingest_chunks(path, len(source), iter([bytes(source)]))
-        size = source.stat().st_size
-        with source.open("rb") as f:
-            return self._ingest_chunks(path, size, iter(lambda: f.read(_CHUNK), b""))
-
-    def _ingest_chunks(self, path: str, size: int, chunks: Iterator[bytes]) -> FileEntry:
-        lfs = metadata.is_lfs(path, size)
-        sha256 = hashlib.sha256()
-        sha1 = None if lfs else hashlib.sha1(metadata.git_blob_header(size), usedforsecurity=False)
-        blobs = self.root / "blobs"
-        blobs.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=blobs, prefix=".incoming-")
-        written = 0
-        try:
-            with os.fdopen(fd, "wb") as out:
-                for chunk in chunks:
-                    sha256.update(chunk)
-                    if sha1 is not None:
-                        sha1.update(chunk)
-                    out.write(chunk)
-                    written += len(chunk)
-            if written != size:
-                raise OSError(f"{path} changed size while being read ({size} -> {written})")
-            Path(tmp).replace(blobs / sha256.hexdigest())
-        finally:
-            Path(tmp).unlink(missing_ok=True)
-        digest = sha256.hexdigest()
-        oid = (
-            metadata.git_oid(metadata.lfs_pointer(digest, size))
-            if sha1 is None
-            else sha1.hexdigest()
-        )
-        return FileEntry(path=path, size=size, sha256=digest, git_oid=oid, lfs=lfs)
-
-    @staticmethod
-    def _write_json(path: Path, data: Any) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=1, sort_keys=True)
-        Path(tmp).replace(path)
-
-
-def _walk(folder: Path) -> dict[str, Path]:
-    """Every file under ``folder`` by repo path, skipping ``.git``."""
-    found: dict[str, Path] = {}
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = [d for d in dirnames if d != ".git"]
-        for name in filenames:
-            full = Path(dirpath) / name
-            found[full.relative_to(folder).as_posix()] = full
-    return found
 
 
 def _iso(when: datetime | str) -> str:
