@@ -366,7 +366,9 @@ def analyze_source(relpath: str, text: str, context: ProjectContext) -> list[Ref
                 site = _Site(module, call, qualname, signature, resolver, context)
                 found.extend(site.references())
                 break
-    unique = {_key(ref): ref for ref in reversed(found)}
+    unique: dict[tuple[object, ...], Reference] = {}
+    for ref in found:
+        unique.setdefault(_key(ref), ref)
     return sorted(unique.values(), key=lambda ref: ref.line)
 
 
