@@ -19,7 +19,7 @@ from ptmlock.errors import ConfigError
 from ptmlock.exporters._cdx_bom import PROJECT_REF
 from ptmlock.exporters._cdx_doc import validate, xml_namespace
 
-__all__ = ["load_json", "load_xml", "merge_json", "merge_xml"]
+__all__ = ["check_input", "load_json", "load_xml", "merge_json", "merge_xml"]
 
 _SUPPORTED = ("1.5", "1.6")
 # Top-level elements of a 1.5/1.6 XML BOM in schema order, to insert missing ones in place.
@@ -43,11 +43,27 @@ def _version(found: str | None, requested: str | None) -> SchemaVersion:
     return SchemaVersion.from_version(found)
 
 
-def _check_input(text: str, fmt: OutputFormat, version: SchemaVersion) -> None:
-    error = validate(text, fmt, version, strict=False)
+def check_input(data: bytes, fmt: OutputFormat, version: SchemaVersion) -> None:
+    """Raise ConfigError when the BOM to merge into is itself invalid.
+
+    Called only when the merged document fails validation, to blame the right party: schema
+    validation of a large BOM is slow, so the input isn't validated up front as well.
+    """
+    error = validate(data.decode(), fmt, version, strict=False)
     if error is not None:
-        raise ConfigError(f"the BOM to merge into is not valid CycloneDX {version.to_version()}: "
-                          f"{error}")  # fmt: skip
+        raise ConfigError(
+            f"the BOM to merge into is not valid CycloneDX {version.to_version()}: {error}"
+        )
+
+
+def _check_shape(doc: dict[str, Any]) -> None:
+    """The few types merge_json relies on, so bad input fails as input, not as a crash."""
+    for key, kind in (("components", list), ("dependencies", list), ("metadata", dict)):
+        if not isinstance(doc.get(key, kind()), kind):
+            raise ConfigError(f"the BOM to merge into is not valid CycloneDX: {key!r} is not a "
+                              f"{'list' if kind is list else 'object'}")  # fmt: skip
+    if not isinstance(doc.get("metadata", {}).get("component", {}), dict):
+        raise ConfigError("the BOM to merge into is not valid CycloneDX: bad metadata.component")
 
 
 def load_json(data: bytes, requested: str | None) -> tuple[dict[str, Any], SchemaVersion]:
@@ -59,7 +75,7 @@ def load_json(data: bytes, requested: str | None) -> tuple[dict[str, Any], Schem
     if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
         raise ConfigError("the document to merge into is not a CycloneDX JSON BOM")
     version = _version(doc.get("specVersion"), requested)
-    _check_input(data.decode(), OutputFormat.JSON, version)
+    _check_shape(doc)
     return doc, version
 
 
@@ -106,7 +122,6 @@ def load_xml(
     if qname.localname != "bom" or not (qname.namespace or "").startswith(prefix):
         raise ConfigError("the document to merge into is not a CycloneDX XML BOM")
     version = _version((qname.namespace or "")[len(prefix) :], requested)
-    _check_input(data.decode(), OutputFormat.XML, version)
     return root, version
 
 

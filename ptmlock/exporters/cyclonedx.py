@@ -81,12 +81,15 @@ def _serialize(
     return make_outputter(bom, fmt, version).output_as_string(indent=2)
 
 
-def _check(document: str, fmt: OutputFormat, version: SchemaVersion, *, merged: bool) -> None:
-    error = validate(document, fmt, version, strict=not merged)
-    if error is not None:  # our own output: a bug, not a user error
-        raise RuntimeError(
-            f"ptmlock produced an invalid CycloneDX {version.to_version()} BOM: {error}"
-        )
+def _check(document: str, fmt: OutputFormat, version: SchemaVersion, merged: bytes | None) -> None:
+    """Validate the final document; with ``--merge``, blame an invalid input BOM first."""
+    error = validate(document, fmt, version, strict=merged is None)
+    if error is None:
+        return
+    if merged is not None:
+        _cdx_merge.check_input(merged, fmt, version)
+    # ptmlock's own output is invalid: a bug, not a user error
+    raise RuntimeError(f"ptmlock produced an invalid CycloneDX {version.to_version()} BOM: {error}")
 
 
 class CycloneDxJsonExporter(Exporter):
@@ -106,7 +109,7 @@ class CycloneDxJsonExporter(Exporter):
             doc = json.loads(_serialize(lock, options, OutputFormat.JSON, version))
         add_model_cards_json(doc, _cards(lock, options.endpoint))
         text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-        _check(text, OutputFormat.JSON, version, merged=options.merge is not None)
+        _check(text, OutputFormat.JSON, version, options.merge)
         return text.encode()
 
 
@@ -133,5 +136,5 @@ class CycloneDxXmlExporter(Exporter):
         data: bytes = etree.tostring(
             root, xml_declaration=True, encoding="UTF-8", pretty_print=True
         )
-        _check(data.decode(), OutputFormat.XML, version, merged=options.merge is not None)
+        _check(data.decode(), OutputFormat.XML, version, options.merge)
         return data

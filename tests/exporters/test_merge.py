@@ -1,0 +1,134 @@
+"""``--merge``: a ptmlock ML-BOM added to a real cyclonedx-py BOM keeps all of it and validates."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cyclonedx.schema import OutputFormat, SchemaVersion
+from cyclonedx.validation import make_schemabased_validator
+from lxml import etree
+
+from ptmlock.errors import ConfigError
+from ptmlock.exporters import get_exporter
+from ptmlock.exporters.interface import ExportOptions
+from ptmlock.models import Lock
+
+from .locks import FINETUNED, LEGACY, full_lock
+
+DATA = Path(__file__).parent / "data"
+NS = {"c": "http://cyclonedx.org/schema/bom/1.6"}
+
+
+def _valid(data: bytes, fmt: OutputFormat) -> None:
+    error = make_schemabased_validator(fmt, SchemaVersion.V1_6).validate_str(data.decode())
+    assert error is None, str(error)
+
+
+def _merge_json(existing: bytes, lock: Lock, **kw: Any) -> dict[str, Any]:
+    options = ExportOptions(project_name="ignored", merge=existing, reproducible=True, **kw)
+    data = get_exporter("cyclonedx-json").export(lock, options)
+    _valid(data, OutputFormat.JSON)
+    merged: dict[str, Any] = json.loads(data)
+    return merged
+
+
+def _without(doc: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k not in keys}
+
+
+def test_merge_json_keeps_every_original_component_and_metadata() -> None:
+    existing = (DATA / "python-env.cdx.json").read_bytes()
+    original = json.loads(existing)
+    merged = _merge_json(existing, full_lock())
+    assert merged["metadata"] == original["metadata"]  # the project stays the root
+    for c in original["components"]:
+        assert c in merged["components"]
+    models = [c for c in merged["components"] if c["type"] == "machine-learning-model"]
+    assert len(models) == 7  # six locked models + one unlocked base model
+    assert merged["version"] == original.get("version", 1) + 1
+    rest = ("components", "dependencies", "version")
+    assert _without(merged, *rest) == _without(original, *rest)
+
+
+def test_merge_json_root_depends_on_packages_and_models() -> None:
+    existing = (DATA / "python-env.cdx.json").read_bytes()
+    original = json.loads(existing)
+    merged = _merge_json(existing, Lock(models=(FINETUNED, LEGACY)))
+    root = original["metadata"]["component"]["bom-ref"]
+    edges = {d["ref"]: set(d.get("dependsOn", [])) for d in merged["dependencies"]}
+    before = {d["ref"]: set(d.get("dependsOn", [])) for d in original["dependencies"]}
+    assert edges[root] == before[root] | {
+        f"pkg:huggingface/{FINETUNED.id}@{FINETUNED.revision}",
+        f"pkg:huggingface/gpt2@{LEGACY.revision}",
+    }
+    for ref, deps in before.items():
+        if ref != root:
+            assert edges[ref] == deps
+    finetuned = f"pkg:huggingface/{FINETUNED.id}@{FINETUNED.revision}"
+    assert edges[finetuned] == {"pkg:huggingface/distilbert/distilbert-base-uncased"}
+
+
+def test_merge_json_twice_does_not_duplicate_models() -> None:
+    once = json.dumps(_merge_json((DATA / "python-env.cdx.json").read_bytes(), full_lock()))
+    twice = _merge_json(once.encode(), full_lock())
+    refs = [c["bom-ref"] for c in twice["components"]]
+    assert len(refs) == len(set(refs))
+
+
+def test_merge_xml_keeps_every_original_component() -> None:
+    existing = (DATA / "python-env.cdx.xml").read_bytes()
+    options = ExportOptions(merge=existing, reproducible=True)
+    data = get_exporter("cyclonedx-xml").export(full_lock(), options)
+    _valid(data, OutputFormat.XML)
+    original, merged = etree.fromstring(existing), etree.fromstring(data)
+    before = original.xpath("/c:bom/c:components/c:component/@bom-ref", namespaces=NS)
+    after = merged.xpath("/c:bom/c:components/c:component/@bom-ref", namespaces=NS)
+    assert set(before) <= set(after)
+    assert len(after) == len(before) + 7
+    root = original.xpath("string(/c:bom/c:metadata/c:component/@bom-ref)", namespaces=NS)
+    assert merged.xpath("string(/c:bom/c:metadata/c:component/@bom-ref)", namespaces=NS) == root
+    deps = merged.xpath(
+        f"/c:bom/c:dependencies/c:dependency[@ref='{root}']/c:dependency/@ref", namespaces=NS
+    )
+    assert f"pkg:huggingface/gpt2@{LEGACY.revision}" in deps
+    assert merged.xpath("count(//c:modelCard)", namespaces=NS) == 3  # models with card facts
+
+
+def test_merge_rejects_a_spec_version_mismatch() -> None:
+    existing = (DATA / "python-env.cdx.json").read_bytes()
+    with pytest.raises(ConfigError, match=r"is CycloneDX 1\.6, but 1\.5 was requested"):
+        _merge_json(existing, full_lock(), spec_version="1.5")
+
+
+@pytest.mark.parametrize(
+    ("existing", "message"),
+    [
+        (b"not json", "not JSON"),
+        (b'{"bomFormat": "SPDX"}', "not a CycloneDX JSON BOM"),
+        (b'{"bomFormat": "CycloneDX", "specVersion": "1.4"}', "spec version '1.4'"),
+        (b'{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": 3}', "not a list"),
+        (b'{"bomFormat": "CycloneDX", "specVersion": "1.6", "serialNumber": 3}', "not valid"),
+    ],
+)
+def test_merge_rejects_bad_input(existing: bytes, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        _merge_json(existing, full_lock())
+
+
+def test_merge_with_a_bom_cyclonedx_py_makes_now(tmp_path: Path) -> None:
+    pytest.importorskip("cyclonedx_py")
+    (tmp_path / "requirements.txt").write_text("requests==2.32.3\nurllib3==2.8.0\n")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\nversion = "1.0"\n')
+    made = subprocess.run(
+        [sys.executable, "-m", "cyclonedx_py", "requirements", "--pyproject", "pyproject.toml",
+         "--sv", "1.6", "--output-reproducible", "requirements.txt"],
+        cwd=tmp_path, capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    merged = _merge_json(made, Lock(models=(LEGACY,)))
+    names = {c["name"] for c in merged["components"]}
+    assert {"requests", "urllib3", "gpt2"} <= names
