@@ -1,0 +1,1 @@
+"""Support-ticket assistant: classification, summarisation, search and image previews."""
