@@ -30,6 +30,7 @@ import os
 import tempfile
 import tomllib
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any, NoReturn, cast
 
@@ -168,7 +169,7 @@ def add_model(
     """Declare ``model_id`` in ``[[tool.ptmlock.models]]`` (replacing an entry with the same id)."""
     if hub not in HUBS:
         raise ConfigError(f"{PYPROJECT}: unknown hub {hub!r} (expected one of {', '.join(HUBS)})")
-    doc = _read_document(pyproject)
+    doc, before = _read_document(pyproject)
     table = _ptmlock_table(doc)
     entry = tomlkit.table()
     entry["id"] = model_id
@@ -192,12 +193,12 @@ def add_model(
             break
     else:
         models.append(entry)
-    _write_document(pyproject, doc)
+    _write_document(pyproject, doc, before)
 
 
 def add_ignore(pyproject: Path, entry: str) -> None:
     """Add a model id or "file:line" to ``tool.ptmlock.ignore`` (no-op if already there)."""
-    doc = _read_document(pyproject)
+    doc, before = _read_document(pyproject)
     table = _ptmlock_table(doc)
     ignore = table.get("ignore")
     if ignore is None:
@@ -207,13 +208,13 @@ def add_ignore(pyproject: Path, entry: str) -> None:
         raise ConfigError(f"{PYPROJECT}: tool.ptmlock.ignore: expected an array of strings")
     if entry not in ignore:
         ignore.append(entry)
-    _write_document(pyproject, doc)
+    _write_document(pyproject, doc, before)
 
 
-def _read_document(pyproject: Path) -> tomlkit.TOMLDocument:
+def _read_document(pyproject: Path) -> tuple[tomlkit.TOMLDocument, str]:
     try:
         text = pyproject.read_text(encoding="utf-8") if pyproject.exists() else ""
-        return tomlkit.parse(text)
+        return tomlkit.parse(text), text
     except (tomlkit.exceptions.ParseError, UnicodeDecodeError) as error:
         raise ConfigError(f"{pyproject.name}: not valid TOML ({error})") from error
 
@@ -232,9 +233,30 @@ def _ptmlock_table(doc: tomlkit.TOMLDocument) -> Table:
     return ptmlock
 
 
-def _write_document(pyproject: Path, doc: tomlkit.TOMLDocument) -> None:
+def _tidy(before: str, after: str) -> str:
+    """Set the lines tomlkit inserted apart from neighbouring tables with one blank line."""
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    out: list[str] = []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if tag == "equal":
+            out += old[i1:i2]
+            continue
+        chunk = new[j1:j2]
+        if chunk and _is_header(chunk[0]) and out and out[-1].strip():
+            chunk.insert(0, "\n")
+        if chunk and chunk[-1].strip() and j2 < len(new) and _is_header(new[j2]):
+            chunk.append("\n")
+        out += chunk
+    return "".join(out)
+
+
+def _is_header(line: str) -> bool:
+    return line.startswith("[")
+
+
+def _write_document(pyproject: Path, doc: tomlkit.TOMLDocument, before: str) -> None:
     """Write beside the target and rename, so a crash never leaves half a pyproject.toml."""
-    text = tomlkit.dumps(doc)
+    text = _tidy(before, tomlkit.dumps(doc))
     parse_config(tomllib.loads(text).get("tool", {}).get("ptmlock", {}))
     fd, tmp = tempfile.mkstemp(prefix=f".{pyproject.name}.", dir=pyproject.parent)
     try:

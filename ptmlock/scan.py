@@ -198,7 +198,8 @@ class _Plan:
             return [_run_job(self.detectors, self.context, job) for job in misses]
         tasks = [(job.relpath, job.detector, job.text) for job in misses]
         chunk = max(1, len(tasks) // (workers * 8))
-        pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(self.context,))
+        setup = (self.context, list(self.detectors))
+        pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=setup)
         with pool:
             return list(pool.map(_worker_job, tasks, chunksize=chunk))
 
@@ -222,9 +223,9 @@ def _run_job(detectors: Sequence[Detector], context: ProjectContext, job: _Job) 
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(context: ProjectContext) -> None:
+def _init_worker(context: ProjectContext, detectors: list[Detector]) -> None:
     _WORKER["context"] = context
-    _WORKER["detectors"] = default_detectors()
+    _WORKER["detectors"] = detectors
 
 
 def _worker_job(task: tuple[str, str, str]) -> list[Reference]:

@@ -106,7 +106,7 @@ _ASSIGN = re.compile(
 )
 _DOCKER_INSTRUCTION = re.compile(r"(RUN|ENV|ARG|CMD|ENTRYPOINT)\s+(.*)", re.IGNORECASE | re.DOTALL)
 _VAR = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}|\$(\w+)")
-_SEPARATORS = re.compile(r"\s*(?:&&|\|\||;|\|)\s*")
+_SEPARATORS = frozenset({"&&", "||", ";", "|", "&", ";;", "(", ")"})
 _FLAG_VALUE_OPTIONS = frozenset(
     {"--revision", "--repo-type", "--local-dir", "--cache-dir", "--token", "--max-workers",
      "--include", "--exclude", "--local-dir-use-symlinks", "--format"}
@@ -156,9 +156,26 @@ def shell_references(
             if text.startswith("["):
                 found += _command(relpath, line, _json_argv(text), scope, context)
                 continue
-        for command in _SEPARATORS.split(text):
-            found += _run_command(relpath, line, command, scope, context)
+        for argv in _commands(text):
+            found += _run_command(relpath, line, argv, scope, context)
     return found
+
+
+def _commands(text: str) -> list[list[str]]:
+    """The simple commands of a line, split on ``&&``, ``;``, ``|``... outside quotes."""
+    lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    try:
+        tokens = list(lexer)
+    except ValueError:  # unbalanced quotes: take the words as they are
+        tokens = text.split()
+    commands: list[list[str]] = [[]]
+    for token in tokens:
+        if token in _SEPARATORS or (token and set(token) <= set("<>&|;")):
+            commands.append([])
+        else:
+            commands[-1].append(token)
+    return [c for c in commands if c]
 
 
 def _strip_comment(text: str) -> str:
@@ -181,12 +198,8 @@ def _json_argv(text: str) -> list[str]:
 
 
 def _run_command(
-    relpath: str, line: _Line, command: str, scope: dict[str, str], context: ProjectContext
+    relpath: str, line: _Line, argv: list[str], scope: dict[str, str], context: ProjectContext
 ) -> list[Reference]:
-    try:
-        argv = shlex.split(command, comments=False)
-    except ValueError:
-        argv = command.split()
     while argv and argv[0] in {"export", "local", "readonly"}:
         argv = argv[1:]
     pairs = []
