@@ -27,6 +27,8 @@ __all__ = ["ModuleIndex", "Project", "PythonDetector", "analyze_source"]
 
 logger = logging.getLogger(__name__)
 
+MAX_CONTEXTS = 32  # callers of a loader's function resolved one by one (beyond: all at once)
+
 Scope = ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 _SCOPES = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
@@ -424,6 +426,22 @@ class _Site:
         )
 
     def references(self) -> list[Reference]:
+        """The references this call makes, resolved once per caller of its function."""
+        contexts: list[dict[ast.arg, ast.expr | None] | None] = [None]
+        per_caller = self.resolver.call_contexts(self.module, self.call)
+        if 0 < len(per_caller) <= MAX_CONTEXTS:
+            contexts = list(per_caller)
+        refs: list[Reference] = []
+        try:
+            for env in contexts:
+                self.resolver.env = env
+                refs += self._references()
+        finally:
+            self.resolver.env = None
+        resolved = [ref for ref in refs if ref.model is not None]
+        return resolved or refs[:1]
+
+    def _references(self) -> list[Reference]:
         signature = self.signature
         facts = self._facts()
         for name, skipped in signature.skip_if:

@@ -194,6 +194,8 @@ class Resolver:
         self.project = project
         self._steps = 0
         self._active: set[tuple[int, str]] = set()
+        # one call site's arguments for the enclosing function's parameters (None: default)
+        self.env: dict[ast.arg, ast.expr | None] | None = None
 
     # --- public ---------------------------------------------------------------------------
 
@@ -222,6 +224,25 @@ class Resolver:
             elif isinstance(obj, _ClassObj):
                 names.extend(s.qualname for s in self._base_symbols(obj, 0))
         return list(dict.fromkeys(names))
+
+    def call_contexts(
+        self, module: ModuleIndex, node: ast.AST
+    ) -> list[dict[ast.arg, ast.expr | None]]:
+        """Per caller of the function around ``node``, what it passes for each parameter.
+
+        Resolving a loader's model and revision under one caller at a time keeps them paired
+        (``load("a", revision="x")`` and ``load("b")`` do not give ``a@main``). The last
+        context has every parameter at its default, for callers outside this file.
+        """
+        func = module.enclosing(node)
+        if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+            return []
+        callers = _callers(module, func)
+        if not callers:
+            return []
+        params = [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]
+        contexts = [{p: _passed(module, call, func, p.arg) for p in params} for call in callers]
+        return [*contexts, dict.fromkeys(params)]
 
     # --- bookkeeping ----------------------------------------------------------------------
 
@@ -463,6 +484,13 @@ class Resolver:
         arg = binding.node
         assert isinstance(arg, ast.arg)
         func = module.parents.get(module.parents.get(arg, arg), arg)
+        if self.env is not None and arg in self.env:
+            passed = self.env[arg]
+            if passed is not None:
+                return [s.via("argument") for s in self._sources(module, passed, depth + 1)]
+            if binding.value is None:
+                return _reason(module, f"parameter {arg.arg!r} has no default")
+            return [s.via("default") for s in self._sources(module, binding.value, depth + 1)]
         out = self._cli_option_sources(module, func, arg.arg, depth)
         if binding.value is not None:
             out += [s.via("default") for s in self._sources(module, binding.value, depth + 1)]
@@ -524,40 +552,12 @@ class Resolver:
         """Values this module's own calls of ``func`` pass for ``param``."""
         if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
             return []
-        owner = module.enclosing(func)
-        is_method = isinstance(owner, ast.ClassDef)
-        name = func.name
-        if is_method and name == "__init__":
-            assert isinstance(owner, ast.ClassDef)
-            name = owner.name
-        positional = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
-        index = positional.index(param) if param in positional else None
-        shift = 1 if is_method else 0
         out: list[_Src] = []
-        for call in module.calls_by_name.get(name, []):
-            if not self._calls_function(call, func, is_method):
-                continue
-            passed = _keyword(call, param)
-            if passed is None and index is not None and 0 <= index - shift < len(call.args):
-                passed = call.args[index - shift]
-                if any(isinstance(a, ast.Starred) for a in call.args[: index - shift + 1]):
-                    passed = None
+        for call in _callers(module, func):
+            passed = _passed(module, call, func, param)
             if passed is not None:
                 out += [s.via("argument") for s in self._sources(module, passed, depth + 1)]
         return out
-
-    @staticmethod
-    def _calls_function(call: ast.Call, func: ast.AST, is_method: bool) -> bool:
-        callee = call.func
-        if not is_method:
-            return isinstance(callee, ast.Name)
-        if isinstance(callee, ast.Name):
-            return getattr(func, "name", "") == "__init__"
-        return (
-            isinstance(callee, ast.Attribute)
-            and isinstance(callee.value, ast.Name)
-            and (callee.value.id in ("self", "cls") or callee.value.id[:1].isupper())
-        )
 
     def _import_sources(self, module: ModuleIndex, name: str, depth: int) -> list[_Src]:
         qualname = module.imports.get(name)
@@ -911,6 +911,9 @@ class Resolver:
             return [
                 o for o in self._objects(module, expr.value, depth + 1) if isinstance(o, _ArgsObj)
             ]
+        if isinstance(expr, ast.BoolOp | ast.IfExp):
+            parts = expr.values if isinstance(expr, ast.BoolOp) else [expr.body, expr.orelse]
+            return [o for part in parts for o in self._objects(module, part, depth + 1)]
         return []
 
     def _call_objects(self, module: ModuleIndex, call: ast.Call, depth: int) -> list[_Obj]:
@@ -955,11 +958,15 @@ class Resolver:
         if binding.kind == "assign" and binding.value is not None and not binding.path:
             return self._objects(module, binding.value, depth + 1)
         if binding.kind == "param" and isinstance(binding.node, ast.arg):
+            # an annotated parameter (``cfg: Config | None``) holds an instance of that class
             annotation = binding.node.annotation
-            objs = self._objects(module, annotation, depth + 1) if annotation else []
+            names = (
+                [n for n in ast.walk(annotation) if isinstance(n, ast.Name)] if annotation else []
+            )
             return [
-                _ClassObj(o.module, o.node, None) if isinstance(o, _ClassObj) else o
-                for o in objs
+                o
+                for n in names
+                for o in self._objects(module, n, depth + 1)
                 if isinstance(o, _ClassObj)
             ]
         return []
@@ -1018,6 +1025,48 @@ class Resolver:
                 elif isinstance(base_obj, _ClassObj) and base_obj.node is not obj.node:
                     out += self._base_symbols(base_obj, depth + 1)
         return out
+
+
+def _callers(module: ModuleIndex, func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Call]:
+    """Calls of ``func`` in its own module: ``f(...)``, ``self.m(...)``, ``Cls(...)`` for
+    ``__init__`` (also ``cls(...)`` inside the class)."""
+    owner = module.enclosing(func)
+    if not isinstance(owner, ast.ClassDef):
+        return [c for c in module.calls_by_name.get(func.name, []) if isinstance(c.func, ast.Name)]
+    if func.name == "__init__":
+        inside = [
+            c for c in module.calls_by_name.get("cls", []) if module.enclosing_class(c) is owner
+        ]
+        named = [
+            c for c in module.calls_by_name.get(owner.name, []) if isinstance(c.func, ast.Name)
+        ]
+        return [*named, *inside]
+    return [
+        c
+        for c in module.calls_by_name.get(func.name, [])
+        if isinstance(c.func, ast.Attribute)
+        and isinstance(c.func.value, ast.Name)
+        and (c.func.value.id in ("self", "cls") or c.func.value.id[:1].isupper())
+    ]
+
+
+def _passed(
+    module: ModuleIndex, call: ast.Call, func: ast.FunctionDef | ast.AsyncFunctionDef, param: str
+) -> ast.expr | None:
+    """The argument ``call`` passes for ``param`` of ``func``, if it can be told statically."""
+    passed = _keyword(call, param)
+    if passed is not None:
+        return passed
+    positional = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
+    if param not in positional:
+        return None
+    shift = 1 if isinstance(module.enclosing(func), ast.ClassDef) else 0
+    index = positional.index(param) - shift
+    if not 0 <= index < len(call.args):
+        return None
+    if any(isinstance(a, ast.Starred) for a in call.args[: index + 1]):
+        return None
+    return call.args[index]
 
 
 def _click_param(decls: list[str]) -> str:
