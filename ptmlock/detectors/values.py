@@ -484,17 +484,15 @@ class Resolver:
         arg = binding.node
         assert isinstance(arg, ast.arg)
         func = module.parents.get(module.parents.get(arg, arg), arg)
-        if self.env is not None and arg in self.env:
-            passed = self.env[arg]
-            if passed is not None:
-                return [s.via("argument") for s in self._sources(module, passed, depth + 1)]
-            if binding.value is None:
-                return _reason(module, f"parameter {arg.arg!r} has no default")
-            return [s.via("default") for s in self._sources(module, binding.value, depth + 1)]
+        in_context = self.env is not None and arg in self.env
+        passed = self.env.get(arg) if self.env is not None else None
+        if passed is not None:
+            return [s.via("argument") for s in self._sources(module, passed, depth + 1)]
         out = self._cli_option_sources(module, func, arg.arg, depth)
         if binding.value is not None:
             out += [s.via("default") for s in self._sources(module, binding.value, depth + 1)]
-        out += self._caller_sources(module, func, arg.arg, depth)
+        if not in_context:
+            out += self._caller_sources(module, func, arg.arg, depth)
         if out:
             return out
         owner = getattr(func, "name", "lambda")
