@@ -679,8 +679,17 @@ class Resolver:
     def _subscript_sources(
         self, module: ModuleIndex, node: ast.Subscript, depth: int
     ) -> list[_Src]:
-        keys = [v.value for v in self._values(module, node.slice, depth + 1) if v.reason is None]
-        return self._lookup_sources(module, node.value, keys, None, depth)
+        return self._lookup_sources(
+            module, node.value, self._keys(module, node.slice, depth), None, depth
+        )
+
+    def _keys(self, module: ModuleIndex, expr: ast.expr, depth: int) -> list[object]:
+        """A lookup key, when it is fixed in the code; a default, option or argument can be
+        changed by whoever runs it, so then every entry is a candidate."""
+        values = self._values(module, expr, depth + 1)
+        if any(v.reason is not None or v.how not in ("literal", "constant") for v in values):
+            return []
+        return [v.value for v in values]
 
     def _lookup_sources(
         self,
@@ -697,41 +706,41 @@ class Resolver:
             if src.symbol is not None and src.symbol.qualname == "os.environ":
                 key = keys[0] if keys else "?"
                 return _reason(module, f"environment variable {key} has no default")
-            if isinstance(src.expr, ast.Dict):
-                pairs = [(k, v) for k, v in zip(src.expr.keys, src.expr.values, strict=True) if k]
-                chosen = [v for k, v in pairs if isinstance(k, ast.Constant) and k.value in keys]
-                if chosen:
-                    out += [
-                        s.via("constant")
-                        for v in chosen
-                        for s in self._sources(src.module, v, depth + 1)
-                    ]
-                else:
-                    out += [
-                        s.via("collection", group)
-                        for _, v in pairs
-                        for s in self._sources(src.module, v, depth + 1)
-                    ]
-            elif isinstance(src.expr, ast.List | ast.Tuple):
-                elts = src.expr.elts
-                index = keys[0] if len(keys) == 1 and isinstance(keys[0], int) else None
-                if index is not None and -len(elts) <= index < len(elts):
-                    out += [
-                        s.via("constant") for s in self._sources(src.module, elts[index], depth + 1)
-                    ]
-                else:
-                    out += [
-                        s.via("collection", group)
-                        for e in elts
-                        for s in self._sources(src.module, e, depth + 1)
-                    ]
-            elif src.reason is not None:
-                out.append(src)
-            else:
-                out += _reason(module, f"looked up in {group}, known only at run time")
+            entries = self._entries(src, keys)
+            if entries is None:
+                out.append(
+                    src
+                    if src.reason is not None
+                    else replace(
+                        src, expr=None, reason=f"looked up in {group}, known only at run time"
+                    )
+                )
+                continue
+            chosen, how = entries
+            out += [
+                s.via(src.how, src.group).via(how, group if how == "collection" else None)
+                for e in chosen
+                for s in self._sources(src.module, e, depth + 1)
+            ]
         if default is not None:
             out += self._sources(module, default, depth + 1)
         return out
+
+    @staticmethod
+    def _entries(src: _Src, keys: list[object]) -> tuple[list[ast.expr], str] | None:
+        """The entries of a dict/list literal that ``keys`` select (all of them if none)."""
+        mapping = _as_dict(src.expr) if src.expr is not None else None
+        if mapping is not None:
+            pairs = [(k, v) for k, v in zip(mapping.keys, mapping.values, strict=True) if k]
+            chosen = [v for k, v in pairs if isinstance(k, ast.Constant) and k.value in keys]
+            return (chosen, "constant") if chosen else ([v for _, v in pairs], "collection")
+        if isinstance(src.expr, ast.List | ast.Tuple):
+            elts = src.expr.elts
+            index = keys[0] if len(keys) == 1 and isinstance(keys[0], int) else None
+            if index is not None and -len(elts) <= index < len(elts):
+                return [elts[index]], "constant"
+            return list(elts), "collection"
+        return None
 
     def _call_sources(self, module: ModuleIndex, call: ast.Call, depth: int) -> list[_Src]:
         """Calls that pass a value through: env getters, field defaults, ``d.get``, helpers."""
@@ -748,7 +757,7 @@ class Resolver:
         if name in _FIELD_CALLS:
             return self._field_sources(module, call, _FIELD_CALLS[name], depth)
         if name == "get" and isinstance(func, ast.Attribute) and arg0 is not None:
-            keys = [v.value for v in self._values(module, arg0, depth + 1) if v.reason is None]
+            keys = self._keys(module, arg0, depth)
             default = call.args[1] if len(call.args) > 1 else None
             return self._lookup_sources(module, func.value, keys, default, depth)
         if isinstance(func, ast.Name) and func.id == "str" and arg0 is not None:
@@ -837,8 +846,10 @@ class Resolver:
                         out += self._elements(src.module, elt.value, depth + 1)
                     else:
                         out.append((src.module, elt))
-            elif isinstance(node, ast.Dict):
-                out += [(src.module, k) for k in node.keys if k is not None]
+            elif node is not None and _as_dict(node) is not None:
+                mapping = _as_dict(node)
+                assert mapping is not None
+                out += [(src.module, k) for k in mapping.keys if k is not None]
             elif node is not None and not isinstance(node, ast.Constant):
                 out += (
                     self._elements(src.module, node, depth + 1)
@@ -856,8 +867,9 @@ class Resolver:
         if isinstance(func, ast.Attribute) and func.attr in ("items", "values", "keys"):
             out: list[tuple[ModuleIndex, _Elem | _Src]] = []
             for src in self._sources(module, func.value, depth + 1):
-                if isinstance(src.expr, ast.Dict):
-                    for key, value in zip(src.expr.keys, src.expr.values, strict=True):
+                mapping = _as_dict(src.expr) if src.expr is not None else None
+                if mapping is not None:
+                    for key, value in zip(mapping.keys, mapping.values, strict=True):
                         if key is None:
                             continue
                         item: _Elem = (
@@ -1023,6 +1035,32 @@ class Resolver:
                 elif isinstance(base_obj, _ClassObj) and base_obj.node is not obj.node:
                     out += self._base_symbols(base_obj, depth + 1)
         return out
+
+
+_DICT_CALLS = frozenset({"dict", "OrderedDict"})
+
+
+def _as_dict(expr: ast.expr) -> ast.Dict | None:
+    """A dict literal, or ``dict(a=..., b=...)``/``OrderedDict(...)`` seen as one."""
+    if isinstance(expr, ast.Dict):
+        return expr
+    if not (isinstance(expr, ast.Call) and _name_of(expr.func) in _DICT_CALLS):
+        return None
+    keys: list[ast.expr | None] = []
+    values: list[ast.expr] = []
+    for arg in expr.args:
+        if isinstance(arg, ast.Dict):
+            keys += arg.keys
+            values += arg.values
+        elif isinstance(arg, ast.List | ast.Tuple):
+            pairs = [e.elts for e in arg.elts if isinstance(e, ast.Tuple) and len(e.elts) == 2]
+            keys += [pair[0] for pair in pairs]
+            values += [pair[1] for pair in pairs]
+    for kw in expr.keywords:
+        if kw.arg:
+            keys.append(ast.copy_location(ast.Constant(value=kw.arg), kw.value))
+            values.append(kw.value)
+    return ast.Dict(keys=keys, values=values)
 
 
 def _callers(module: ModuleIndex, func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Call]:
