@@ -396,14 +396,21 @@ class Resolver:
         return [_Src(module, expr)]
 
     def _boolop_sources(self, module: ModuleIndex, expr: ast.BoolOp, depth: int) -> list[_Src]:
-        """``x or "default"``: every operand may be the result (falsy literals never are)."""
+        """``x or "default"``: every operand may be the result (falsy literals never are); an
+        operand after an unset environment variable or option is that setting's default."""
         operands = expr.values if isinstance(expr.op, ast.Or) else expr.values[-1:]
         out: list[_Src] = []
+        fallback: str | None = None
         for operand in operands:
-            for src in self._sources(module, operand, depth + 1):
-                falsy = isinstance(src.expr, ast.Constant) and not src.expr.value
-                if not falsy:
-                    out.append(src)
+            found = self._sources(module, operand, depth + 1)
+            for src in found:
+                if isinstance(src.expr, ast.Constant) and not src.expr.value:
+                    continue
+                out.append(src.via(fallback) if fallback else src)
+            if any((s.reason or "").startswith("environment variable") for s in found):
+                fallback = "env-default"
+            elif fallback is None and any(s.reason for s in found):
+                fallback = "default"
         return out
 
     def _name_sources(self, module: ModuleIndex, node: ast.Name, depth: int) -> list[_Src]:
