@@ -474,8 +474,8 @@ class _Site:
         refs: list[Reference] = []
         reasons: list[str] = []
         for value in values:
-            if value.local:
-                continue
+            if value.local or (value.value is None and value.how == "literal"):
+                continue  # a path, or an explicit ``weights=None``: nothing is downloaded
             if value.reason is not None or value.value is None:
                 reasons.append(value.reason or "the model is None here and chosen at run time")
                 continue
