@@ -44,6 +44,7 @@ _OPTIONAL_FIELDS: tuple[tuple[str, str, type], ...] = (
     ("used_by", "used_by", list),
     ("loaders", "loaders", list),
     ("group", "group", str),
+    ("libraries", "libraries", list),
     ("patterns", "patterns", list),
     ("license", "license", str),
     ("task", "task", str),

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from ptmlock.hubs.interface import Hub
-from ptmlock.hubs.selection import effective_patterns
+from ptmlock.hubs.selection import recorded_selection
 from ptmlock.models import Lock, LockedModel, ModelRequest, Reference
 
 __all__ = ["LockResult", "lock_references", "requests_from_references"]
@@ -84,8 +84,8 @@ def lock_references(
     def pin(request: ModelRequest) -> tuple[LockedModel, bool]:
         old = _previous_entry(previous, request)
         if old is not None and not upgrade and request.id not in upgrading:
-            wanted = effective_patterns(request.libraries, request.patterns, request.files)
-            if old.patterns == wanted:
+            wanted = recorded_selection(request.libraries, request.patterns, request.files)
+            if (old.libraries, old.patterns) == wanted:
                 return _refresh(old, request), False
             pinned = replace(request, requested=old.revision)
             fresh = hubs(request.hub).resolve(pinned)

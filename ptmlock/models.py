@@ -116,7 +116,8 @@ class LockedModel:
     used_by: tuple[str, ...] = ()
     loaders: tuple[str, ...] = ()
     group: str | None = None
-    patterns: tuple[str, ...] = ()
+    libraries: tuple[str, ...] = ()  # whose file policies chose the files (hubs/selection.py)
+    patterns: tuple[str, ...] = ()  # user patterns and exact file names, beside the policies
     # facts from the hub and the model card, captured at lock time (nothing secret)
     license: str | None = None
     base_models: tuple[BaseModelRef, ...] = ()

@@ -31,7 +31,7 @@ from huggingface_hub.utils._headers import build_hf_headers
 
 from ptmlock import errors
 from ptmlock.hubs.interface import Hub, OpenFile
-from ptmlock.hubs.selection import effective_patterns, select_files
+from ptmlock.hubs.selection import effective_patterns, recorded_selection, select_files
 from ptmlock.lockfile import safe_relpath
 from ptmlock.models import LockedFile, LockedModel, ModelRequest
 from ptmlock.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
@@ -109,6 +109,7 @@ class HuggingFaceHub(Hub):
             )
         chosen = select_files(siblings, patterns)
         files = tuple(self._locked_file(request.id, info.sha, siblings[name]) for name in chosen)
+        libraries, recorded = recorded_selection(request.libraries, request.patterns, request.files)
         return LockedModel(
             hub="huggingface",
             id=request.id,
@@ -118,7 +119,8 @@ class HuggingFaceHub(Hub):
             used_by=request.used_by,
             loaders=request.loaders,
             group=request.group,
-            patterns=patterns,
+            libraries=libraries,
+            patterns=recorded,
             gated=bool(info.gated),
             library_name=info.library_name,
             task=info.pipeline_tag,

@@ -13,7 +13,14 @@ import re
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
 
-__all__ = ["LIBRARY_PATTERNS", "effective_patterns", "patterns_for", "select_files"]
+__all__ = [
+    "LIBRARY_PATTERNS",
+    "effective_patterns",
+    "exact_patterns",
+    "patterns_for",
+    "recorded_selection",
+    "select_files",
+]
 
 _TOKENIZER = (
     "tokenizer.json",
@@ -78,10 +85,8 @@ LIBRARY_PATTERNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def patterns_for(libraries: Iterable[str], user_patterns: Sequence[str] = ()) -> tuple[str, ...]:
-    """The patterns that choose a model's files: the user's when set, else each library's."""
-    if user_patterns:
-        return tuple(user_patterns)
+def patterns_for(libraries: Iterable[str]) -> tuple[str, ...]:
+    """The policy patterns of ``libraries`` (an unknown library reads like transformers)."""
     seen: dict[str, None] = {}
     for library in sorted(set(libraries)):
         for pattern in LIBRARY_PATTERNS.get(library, _TRANSFORMERS):
@@ -102,16 +107,29 @@ def select_files(names: Iterable[str], patterns: Sequence[str]) -> list[str]:
     return sorted(chosen)
 
 
+def exact_patterns(files: Iterable[str]) -> tuple[str, ...]:
+    """Exact file names (``hf_hub_download(repo, filename)``) as escaped globs."""
+    return tuple(re.sub(r"([*?\[])", r"[\1]", name) for name in sorted(set(files)))
+
+
+def recorded_selection(
+    libraries: Iterable[str], user_patterns: Sequence[str] = (), files: Iterable[str] = ()
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What the lock records as the file choice: (libraries, patterns).
+
+    The libraries name the policies (the table above); patterns hold the user's patterns
+    (which replace the policies) and the exact files. Same record, same files.
+    """
+    exact = exact_patterns(files)
+    if user_patterns:
+        return (), tuple(dict.fromkeys([*user_patterns, *exact]))
+    return tuple(sorted(set(libraries))), exact
+
+
 def effective_patterns(
     libraries: Iterable[str], user_patterns: Sequence[str] = (), files: Iterable[str] = ()
 ) -> tuple[str, ...]:
-    """Everything that chooses a model's files, as recorded in the lock's ``patterns``.
-
-    Exact file names (from ``hf_hub_download(repo, filename)``) are added as escaped globs.
-    """
-    chosen = list(patterns_for(libraries, user_patterns))
-    for name in sorted(set(files)):
-        escaped = re.sub(r"([*?\[])", r"[\1]", name)
-        if escaped not in chosen:
-            chosen.append(escaped)
-    return tuple(chosen)
+    """Every pattern that chooses a model's files: the policies' or the user's, and exact files."""
+    recorded_libraries, recorded_patterns = recorded_selection(libraries, user_patterns, files)
+    policy = patterns_for(recorded_libraries) if recorded_libraries else ()
+    return tuple(dict.fromkeys([*policy, *recorded_patterns]))

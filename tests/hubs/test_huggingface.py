@@ -56,7 +56,7 @@ def test_resolve_exact_file_locks_only_that_file(store: RepoStore, hf_env: HfEnv
     )
     locked = _hub(hf_env).resolve(request)
     assert [f.path for f in locked.files] == ["model.Q4.gguf"]
-    assert locked.patterns == ("model.Q4.gguf",)
+    assert (locked.libraries, locked.patterns) == (("file",), ("model.Q4.gguf",))
 
 
 @pytest.mark.parametrize(
