@@ -474,7 +474,9 @@ class _Site:
         refs: list[Reference] = []
         reasons: list[str] = []
         for value in values:
-            if value.local or (value.value is None and value.how == "literal"):
+            if value.local or (
+                value.reason is None and value.value is None and value.how == "literal"
+            ):
                 continue  # a path, or an explicit ``weights=None``: nothing is downloaded
             if value.reason is not None or value.value is None:
                 reasons.append(value.reason or "the model is None here and chosen at run time")
