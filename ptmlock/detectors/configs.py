@@ -259,8 +259,8 @@ def _candidates(
         if is_hub_id(single[0], context):
             yield _Hit(dotted, single[0], single[1], revision=revision)
         return
-    if plural and isinstance(value, dict):
-        items = list(value.values())  # {small: org/a, large: org/b}
+    if plural and isinstance(value, dict):  # {small: org/a, large: org/b}
+        items = [v for k, v in value.items() if not _handled_by_key(normalize_key(k))]
     elif isinstance(value, list):
         items = value
     else:
@@ -271,9 +271,15 @@ def _candidates(
         yield _Hit(dotted, text, line, group=group, revision=revision)
 
 
+def _handled_by_key(key: str) -> bool:
+    """Keys the walk reads on its own (a model key inside a ``models`` table, revisions)."""
+    return is_model_key(key) or key.endswith("revision")
+
+
 def _revision(mapping: dict[str, Any], key: str) -> str | None:
     stem = re.sub(r"_(name_or_path|name|id)$", "", key)
-    for candidate in (f"{stem}_revision", *_REVISION_KEYS):
+    short = re.sub(r"_model$", "", stem)
+    for candidate in (f"{stem}_revision", f"{short}_revision", *_REVISION_KEYS):
         for k, v in mapping.items():
             if normalize_key(k) == candidate and (found := _string(v)) and found[0]:
                 return found[0]

@@ -368,10 +368,35 @@ def analyze_source(relpath: str, text: str, context: ProjectContext) -> list[Ref
                 site = _Site(module, call, qualname, signature, resolver, context)
                 found.extend(site.references())
                 break
+    if found:
+        local = _local_paths(module, resolver)
+        found = [ref for ref in found if ref.model not in local or ref.hub != "huggingface"]
     unique: dict[tuple[object, ...], Reference] = {}
     for ref in found:
         unique.setdefault(_key(ref), ref)
     return sorted(unique.values(), key=lambda ref: ref.line)
+
+
+# calls whose first argument (or ``output_dir=``) names a folder the program writes or opens
+_PATH_SINKS = frozenset({
+    "save_pretrained", "save_model", "save", "makedirs", "mkdir", "join",
+    "open", "Path", "TrainingArguments", "Seq2SeqTrainingArguments", "exists", "isdir",
+})  # fmt: skip
+
+
+def _local_paths(module: ModuleIndex, resolver: Resolver) -> set[str]:
+    """Strings this module uses as filesystem paths: ``save_pretrained(OUT)`` then
+    ``from_pretrained(OUT)`` reloads the program's own output, not a Hub model."""
+    paths: set[str] = set()
+    for call in module.calls:
+        func = call.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        args = [kw.value for kw in call.keywords if kw.arg == "output_dir"]
+        if name in _PATH_SINKS and call.args:
+            args.append(call.args[0])
+        for arg in args:
+            paths.update(v.value for v in resolver.values(module, arg) if isinstance(v.value, str))
+    return paths
 
 
 def _key(ref: Reference) -> tuple[object, ...]:

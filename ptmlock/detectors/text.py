@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from ptmlock.detectors.configs import guess_library, is_hub_id, is_model_key, normalize_key
 from ptmlock.detectors.interface import Detector, ProjectContext
-from ptmlock.models import HubName, Reference
+from ptmlock.models import Reference
 
 __all__ = [
     "MarkdownDetector",
@@ -259,9 +259,8 @@ def _command(
         return _git_clone(relpath, line, argv, scope)
     if program in {"wget", "curl"}:
         return _fetch_urls(relpath, line, program, argv[1:], scope)
-    if program.startswith("python") and argv[1:3] == ["-m", "spacy"] and "download" in argv:
-        reason = "spacy download picks the model version at install time; pin the wheel URL"
-        return [_unresolved(relpath, line.first, "spacy download", reason, hub="url")]
+    if program.startswith("python") and argv[1:4] == ["-m", "spacy", "download"]:
+        return _spacy_download(relpath, line, argv[4:])
     if program.startswith("python") and "-c" in argv[1:-1]:
         code = argv[argv.index("-c") + 1]
         return [replace(r, line=line.first) for r in analyze_python(relpath, code, context)]
@@ -344,7 +343,7 @@ def _flags(
     relpath: str, line: _Line, argv: list[str], scope: dict[str, str], context: ProjectContext
 ) -> list[Reference]:
     found = []
-    for index, arg in enumerate(argv[1:], start=1):
+    for index, arg in enumerate(argv):  # argv[0] too: an image ENTRYPOINT takes bare flags
         if not arg.startswith("-"):
             continue
         flag, eq, inline = arg.partition("=")
@@ -381,13 +380,21 @@ def _ref(relpath: str, line: int, model: str, api: str, how: str, confidence: An
     )
 
 
-def _unresolved(
-    relpath: str, line: int, api: str, reason: str, hub: HubName = "huggingface"
-) -> Reference:
-    library = "spacy" if hub == "url" else "snapshot"
+def _spacy_download(relpath: str, line: _Line, args: list[str]) -> list[Reference]:
+    """``python -m spacy download en_core_web_sm``: the pipeline the Hub's spacy org hosts."""
+    names = [a for a in args if not a.startswith("-")]
+    if not names or not re.fullmatch(r"[a-z]{2,3}_\w+", name := names[0].split("-")[0]):
+        return []
+    reference = _ref(relpath, line.line_of(names[0]), f"spacy/{name}", "spacy download", "literal",
+                     "high")  # fmt: skip
+    return [replace(reference, library="spacy")]
+
+
+def _unresolved(relpath: str, line: int, api: str, reason: str) -> Reference:
     return Reference(
-        file=relpath, line=line, hub=hub, model=None, api=api, reason=reason, library=library
-    )
+        file=relpath, line=line, hub="huggingface", model=None, api=api, reason=reason,
+        library="snapshot",
+    )  # fmt: skip
 
 
 # -- detectors ------------------------------------------------------------------------------------

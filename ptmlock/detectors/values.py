@@ -47,7 +47,11 @@ _STR_METHODS: dict[str, Callable[..., object]] = {
     for name in ("lower", "upper", "strip", "lstrip", "rstrip", "replace", "removeprefix",
                  "removesuffix", "title")
 }  # fmt: skip
-_PATH_CALLS = frozenset({"os.path.join", "pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"})
+_PATH_CALLS = frozenset({
+    "os.path.join", "os.path.expanduser", "os.path.expandvars", "os.path.abspath",
+    "os.path.realpath", "os.path.dirname", "os.path.normpath", "os.fspath", "pathlib.Path",
+    "pathlib.PurePath", "pathlib.PosixPath", "pathlib.Path.home", "pathlib.Path.cwd",
+})  # fmt: skip
 _TOO_DEEP = f"the value passes through more than {MAX_DEPTH} steps"
 _TOO_MUCH = "the value depends on too many alternatives to follow"
 
