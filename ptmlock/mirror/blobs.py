@@ -1,8 +1,9 @@
 """Getting file contents into the store: streamed, hashed while copied, written atomically.
 
-A multi-GB weight file is read once in 8 MiB chunks: sha256 (and, for small files, the git blob
-sha1) are updated as the bytes go to a temporary file beside ``blobs/<sha256>``, which is then
-renamed into place, so a crash never leaves a half-written blob under a real name.
+A file is copied by the kernel (``shutil.copyfile``, several GB/s) to a temporary file beside
+``blobs/``, then that copy, exactly the bytes that will be served, is hashed (sha256 and, for
+small files, the git blob sha1) in 8 MiB chunks and renamed to ``blobs/<sha256>``: a crash never
+leaves a half-written blob under a real name, and multi-GB weights go in at hashing speed.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,39 +35,56 @@ class FileEntry:
     lfs: bool
 
 
-def ingest(blobs: Path, path: str, source: bytes | Path) -> FileEntry:
-    """Store ``source`` (bytes or a file) as ``blobs/<sha256>`` and describe it as repo ``path``."""
-    if isinstance(source, bytes | bytearray):
-        return _ingest_chunks(blobs, path, len(source), iter([bytes(source)]))
-    size = source.stat().st_size
-    with source.open("rb") as f:
-        return _ingest_chunks(blobs, path, size, iter(lambda: f.read(_CHUNK), b""))
+def ingest(blobs: Path, path: str, source: bytes | Path, *, link: bool = False) -> FileEntry:
+    """Store ``source`` (bytes or a file) as ``blobs/<sha256>`` and describe it as repo ``path``.
+
+    ``link`` hard-links a source file instead of copying it when both are on one filesystem (for
+    multi-GB benchmark repos); the blob then changes if someone edits the source in place.
+    """
+    blobs.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=blobs, prefix=".incoming-")
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if isinstance(source, Path):
+                out.close()
+                _copy_or_link(source, tmp, link)
+            else:
+                out.write(source)
+        entry = _describe(tmp, path)
+        tmp.replace(blobs / entry.sha256)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return entry
 
 
-def _ingest_chunks(blobs: Path, path: str, size: int, chunks: Iterator[bytes]) -> FileEntry:
+def _copy_or_link(source: Path, target: Path, link: bool) -> None:
+    if link:
+        target.unlink()
+        try:
+            target.hardlink_to(source)
+            return
+        except OSError:  # another filesystem, or links not allowed: copy instead
+            pass
+    shutil.copyfile(source, target)
+
+
+def _describe(file: Path, path: str) -> FileEntry:
+    """Hash ``file`` (stored as repo ``path``) into a ``FileEntry``."""
+    size = file.stat().st_size
     lfs = metadata.is_lfs(path, size)
     sha256 = hashlib.sha256()
     # LFS files are named by sha256 only; skipping their sha1 halves the hashing of big weights.
     sha1 = None if lfs else hashlib.sha1(metadata.git_blob_header(size), usedforsecurity=False)
-    blobs.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=blobs, prefix=".incoming-")
-    written = 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for chunk in chunks:
-                sha256.update(chunk)
-                if sha1 is not None:
-                    sha1.update(chunk)
-                out.write(chunk)
-                written += len(chunk)
-        if written != size:
-            raise OSError(f"{path} changed size while being read ({size} -> {written})")
-        Path(tmp).replace(blobs / sha256.hexdigest())
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    buffer = bytearray(_CHUNK)
+    view = memoryview(buffer)
+    with file.open("rb", buffering=0) as f:
+        while n := f.readinto(buffer):
+            sha256.update(view[:n])
+            if sha1 is not None:
+                sha1.update(view[:n])
     digest = sha256.hexdigest()
-    pointer = metadata.lfs_pointer(digest, size)
-    oid = metadata.git_oid(pointer) if sha1 is None else sha1.hexdigest()
+    oid = metadata.git_oid(metadata.lfs_pointer(digest, size)) if sha1 is None else sha1.hexdigest()
     return FileEntry(path=path, size=size, sha256=digest, git_oid=oid, lfs=lfs)
 
 

@@ -24,9 +24,12 @@ def _subdirs(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def import_folders(store: RepoStore, source: Path, *, message: str = "Import") -> dict[str, str]:
+def import_folders(
+    store: RepoStore, source: Path, *, message: str = "Import", link: bool = False
+) -> dict[str, str]:
     """Commit every repo folder under ``source`` to ``main``; returns ``{repo_id: commit}``.
 
+    ``link`` hard-links files into the store instead of copying them (see ``RepoStore.commit``).
     A folder with files at its top level is a repo named after it (``SRC/gpt2``); one holding
     only folders is a namespace whose sub-folders are repos (``SRC/org/name``).
     """
@@ -37,7 +40,9 @@ def import_folders(store: RepoStore, source: Path, *, message: str = "Import") -
         else:
             repos = [(f"{top.name}/{sub.name}", sub) for sub in _subdirs(top)]
         for repo_id, folder in repos:
-            commits[repo_id] = store.commit(repo_id, folder, message=f"{message} {folder.name}")
+            commits[repo_id] = store.commit(
+                repo_id, folder, message=f"{message} {folder.name}", link=link
+            )
             logger.info("imported %s from %s at %s", repo_id, folder, commits[repo_id])
     return commits
 
@@ -54,7 +59,9 @@ def _cache_refs(repo_dir: Path) -> dict[str, str]:
     }
 
 
-def import_hf_cache(store: RepoStore, cache_dir: Path) -> dict[str, list[str]]:
+def import_hf_cache(
+    store: RepoStore, cache_dir: Path, *, link: bool = False
+) -> dict[str, list[str]]:
     """Import every model snapshot of a Hugging Face hub cache; returns ``{repo_id: [commits]}``.
 
     Each snapshot keeps its commit id; each ref of the cache becomes a branch at the same commit
@@ -66,7 +73,11 @@ def import_hf_cache(store: RepoStore, cache_dir: Path) -> dict[str, list[str]]:
         snapshots = _subdirs(repo_dir / "snapshots") if (repo_dir / "snapshots").is_dir() else []
         for snapshot in snapshots:
             store.commit(
-                repo_id, snapshot, commit_id=snapshot.name, message=f"Snapshot {snapshot.name}"
+                repo_id,
+                snapshot,
+                commit_id=snapshot.name,
+                message=f"Snapshot {snapshot.name}",
+                link=link,
             )
             imported.setdefault(repo_id, []).append(snapshot.name)
         for ref, sha in _cache_refs(repo_dir).items():

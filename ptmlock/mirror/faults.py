@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -58,7 +59,7 @@ class Fault:
     after_bytes: int = 0
     bytes_per_second: float | None = None
     latency: float = 0.0
-    names: tuple[str, ...] = HOSTILE_NAMES
+    names: Sequence[str] = HOSTILE_NAMES
     fired: int = field(default=0, init=False)
 
     def applies(self, kind: str, target: str, method: str) -> bool:
@@ -112,7 +113,7 @@ class Faults:
             return len(self._faults)
 
 
-def hostile_entries(names: tuple[str, ...]) -> list[FileEntry]:
+def hostile_entries(names: Sequence[str]) -> list[FileEntry]:
     """Plausible file entries (size, sha256, oid, LFS flag) for hostile ``names``."""
     entries = []
     for name in names:

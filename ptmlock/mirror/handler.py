@@ -33,6 +33,11 @@ def dump_json(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
+def _header_safe(text: str) -> str:
+    """``text`` fit for a header value: printable ASCII only (request data can hold CR/LF)."""
+    return "".join(c if " " <= c <= "~" else "?" for c in text)
+
+
 class HubTransport(BaseHTTPRequestHandler):
     """Parses one request, applies request-level faults, then calls ``route``."""
 
@@ -140,7 +145,7 @@ class HubTransport(BaseHTTPRequestHandler):
         self, status: int, code: str | None, message: str, headers: dict[str, str] | None = None
     ) -> None:
         """An error the way the Hub sends it: ``X-Error-Code``/``X-Error-Message`` + JSON body."""
-        extra = {"X-Error-Message": message, **(headers or {})}
+        extra = {"X-Error-Message": _header_safe(message), **(headers or {})}
         if code:
             extra["X-Error-Code"] = code
         self.send_json(status, {"error": message}, extra)

@@ -15,7 +15,7 @@ import os
 import socket
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import Message
 from http.server import ThreadingHTTPServer
@@ -152,6 +152,7 @@ class MirrorServer:
             self.store, (host, port), page_size=page_size, small_page_size=small_page_size
         )
         self._thread: threading.Thread | None = None
+        self._serving = threading.Event()
 
     @property
     def url(self) -> str:
@@ -167,24 +168,27 @@ class MirrorServer:
 
     def start(self) -> Self:
         """Serve in a daemon thread; returns at once."""
+        self._serving.set()  # before the thread runs, so an immediate stop() still shuts it down
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
-            name=f"ptmlock-mirror {self.url}",
-        )  # fmt: skip
+            target=self.serve_forever, daemon=True, name=f"ptmlock-mirror {self.url}"
+        )
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
-        """Serve in the calling thread until ``stop`` (or KeyboardInterrupt)."""
+        """Serve in the calling thread until ``stop`` is called from another (or Ctrl-C)."""
+        self._serving.set()
         try:
-            self._httpd.serve_forever()
+            self._httpd.serve_forever(poll_interval=0.05)
         finally:
+            self._serving.clear()
             self._httpd.server_close()
 
     def stop(self) -> None:
         """Stop accepting, hang up on open connections, release the port."""
-        if self._thread is not None:
+        if self._serving.is_set():
             self._httpd.shutdown()
+        if self._thread is not None:
             self._thread.join()
             self._thread = None
         self._httpd.close_open_connections()
@@ -202,8 +206,20 @@ class MirrorServer:
         self.stop()
 
 
-def serve(root: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve the repos under ``root`` until interrupted (``ptmlock serve DIR``)."""
+def serve(
+    root: Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    ready: Callable[[MirrorServer], None] | None = None,
+) -> None:
+    """Serve the repos under ``root`` until interrupted (``ptmlock serve DIR``).
+
+    ``ready`` is called with the bound server (its ``url``, its ``store``) once it accepts
+    connections, so the CLI can say where it listens; every request is logged at INFO.
+    """
     server = MirrorServer(root, host, port)
     logger.info("serving %d repos from %s at %s", len(server.store.repos()), root, server.url)
+    if ready is not None:
+        ready(server)
     server.serve_forever()

@@ -150,6 +150,7 @@ class RepoStore:
         message: str = "",
         date: datetime | str | None = None,
         commit_id: str | None = None,
+        link: bool = False,
     ) -> str:
         """Make the tree of ``branch`` exactly ``files`` and return the new commit's sha.
 
@@ -157,7 +158,8 @@ class RepoStore:
         Without ``date`` the commit is dated 2024-01-01 plus one minute per ancestor, so ids are
         reproducible. ``commit_id`` imports a commit whose id is already known (a snapshot from a
         Hugging Face cache): it keeps that id and has no parent, so locks made against the real
-        Hub resolve unchanged against the mirror.
+        Hub resolve unchanged against the mirror. ``link`` hard-links source files into the
+        store instead of copying them (see ``blobs.ingest``).
         """
         if not _REPO_ID.match(repo_id):
             raise ValueError(f"invalid repo id: {repo_id!r}")
@@ -167,7 +169,9 @@ class RepoStore:
         blobs = self.root / "blobs"
         with self._lock:
             parent = None if commit_id else self._branch_head(repo_id, branch)
-            tree = {path: ingest(blobs, path, src) for path, src in sorted(sources.items())}
+            tree = {
+                path: ingest(blobs, path, src, link=link) for path, src in sorted(sources.items())
+            }
             when = _iso(date) if date is not None else self._default_date(repo_id, parent)
             record = self._commit_record(parent, tree, message or "Update files", when)
             record["id"] = commit_id or record["id"]

@@ -110,3 +110,11 @@ def test_errors_cdn_refuses_unsigned_urls(mirror: MirrorServer, sha: str) -> Non
         assert client.get(signed).status_code == 200
         assert client.get(signed.replace("sig=", "sig=0")).status_code == 403
         assert client.get(signed.replace("path=model", "path=other")).status_code == 403
+
+
+def test_errors_request_data_cannot_inject_headers(mirror: MirrorServer, sha: str) -> None:
+    with httpx.Client(base_url=mirror.url) as client:
+        response = client.get(f"/api/models/{REPO}/revision/x%0D%0ASet-Cookie:%20a=b")
+    assert response.status_code == 404
+    assert "set-cookie" not in response.headers
+    assert response.headers["X-Error-Message"] == "Invalid rev id: x??Set-Cookie: a=b"
