@@ -42,13 +42,10 @@ POOL_THRESHOLD = 48  # below this many files to parse, a process pool costs more
 MAX_BYTES = {".ipynb": 32 << 20}
 DEFAULT_MAX_BYTES = 4 << 20
 _PYTHONISH = frozenset({"python", "notebook", "markdown"})
-# loader names: a .py file containing none of these has no loader call to find
-PYTHON_MARKERS = (
-    b"from_pretrained", b"pipeline", b"SentenceTransformer", b"CrossEncoder", b"hf_hub_download",
-    b"snapshot_download", b"hub.load", b"load_state_dict_from_url", b"load_url", b"torchvision",
-    b"timm", b"open_clip", b"clip", b"whisper", b"spacy", b"YOLO", b"ultralytics", b"onnx",
-    b"gguf", b"Llama", b"huggingface", b"hf.co", b"load_model", b"create_model", b"weights",
-)  # fmt: skip
+# the Python detector's own pre-check, when its signature table can't be imported
+_PYTHON_FALLBACK = ("from_pretrained", "import *", "transformers", "diffusers", "torch", "timm",
+                    "huggingface_hub", "sentence_transformers", "open_clip", "clip", "whisper",
+                    "spacy", "ultralytics", "onnx", "llama_cpp", "peft", "gguf")  # fmt: skip
 
 
 def default_cache_dir() -> Path:
@@ -207,8 +204,20 @@ class _Plan:
 def _marker_pattern(detector: Detector) -> re.Pattern[bytes] | None:
     markers: Sequence[bytes] | None = getattr(detector, "markers", None)
     if markers is None and detector.name == "python":
-        markers = PYTHON_MARKERS
+        markers = _python_markers()
     return re.compile(b"|".join(map(re.escape, markers))) if markers else None
+
+
+def _python_markers() -> list[bytes]:
+    """Bytes one of which any file the AST analysis can find a loader in contains: the names
+    of the loader libraries in its signature table (the same pre-check it runs on text)."""
+    try:
+        from ptmlock.detectors.signatures import ROOT_MODULES
+    except ImportError:
+        roots: Iterable[str] = _PYTHON_FALLBACK
+    else:
+        roots = {*ROOT_MODULES, "from_pretrained", "import *"}
+    return sorted(root.encode() for root in roots)
 
 
 def _run_job(detectors: Sequence[Detector], context: ProjectContext, job: _Job) -> list[Reference]:
@@ -543,7 +552,7 @@ def _declared(config: ProjectConfig, root: Path) -> list[Reference]:
 
 
 def _with_family(ref: Reference) -> Reference:
-    if ref.family is not None or ref.model is None or ref.hub == "url":
+    if ref.family is not None or ref.model is None:
         return ref
     family, modality = family_of(ref.model)
     return replace(ref, family=family, modality=modality) if family else ref

@@ -143,9 +143,14 @@ def test_shell_dockerfile_arg_env_run_and_exec_form() -> None:
     ]
 
 
-def test_shell_spacy_download_is_unresolved() -> None:
-    [ref] = shell("setup.sh", "python -m spacy download en_core_web_sm\n")
-    assert ref.model is None and ref.hub == "url" and ref.library == "spacy"
+def test_shell_spacy_download_names_the_hub_pipeline() -> None:
+    [ref] = shell("setup.sh", "python -m spacy download en_core_web_sm\npython -m spacy validate\n")
+    assert (ref.line, ref.hub, ref.model, ref.library) == (
+        1,
+        "huggingface",
+        "spacy/en_core_web_sm",
+        "spacy",
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,107 @@
+"""Recall and precision of ``scan`` over the whole corpus of realistic projects.
+
+Each ``tests/corpus/<project>/`` holds a small project and ``expected.json`` listing every model
+reference in it (``file``, ``line``, ``model``, ``hub``, ``revision``) and every loader site whose
+model can't be known statically (``unresolved``: ``file``, ``line``). Found and expected are matched
+on (file, line, model) and (file, line); the gate is over the whole corpus, and a failure prints
+the per-project breakdown with what was missed and what was extra.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pytest
+
+from ptmlock.project_config import load_config
+from ptmlock.scan import scan
+
+CORPUS = Path(__file__).parent / "corpus"
+MIN_RECALL = 0.95
+MIN_PRECISION = 0.98
+
+Key = tuple[str, int, str | None]
+
+
+@dataclass
+class Outcome:
+    project: str
+    expected: set[Key] = field(default_factory=set)
+    found: set[Key] = field(default_factory=set)
+    wrong_details: list[str] = field(default_factory=list)
+
+    @property
+    def missed(self) -> set[Key]:
+        return self.expected - self.found
+
+    @property
+    def extra(self) -> set[Key]:
+        return self.found - self.expected
+
+    def line(self) -> str:
+        hits = len(self.expected & self.found)
+        text = f"{self.project:<28} expected {len(self.expected):>3}  found {len(self.found):>3}"
+        text += f"  hit {hits:>3}"
+        for label, keys in (("missed", self.missed), ("extra", self.extra)):
+            text += "".join(f"\n    {label}: {k[0]}:{k[1]} {k[2]}" for k in sorted(keys, key=str))
+        return text
+
+
+def projects() -> list[Path]:
+    return sorted(p for p in CORPUS.iterdir() if (p / "expected.json").is_file())
+
+
+def evaluate(project: Path, cache_dir: Path) -> Outcome:
+    expected = json.loads((project / "expected.json").read_text(encoding="utf-8"))
+    outcome = Outcome(project.name)
+    details = {}
+    for item in expected.get("references", []):
+        key = (item["file"], item["line"], item["model"])
+        outcome.expected.add(key)
+        details[key] = (item.get("hub", "huggingface"), item.get("revision"))
+    outcome.expected |= {(u["file"], u["line"], None) for u in expected.get("unresolved", [])}
+    config = load_config(project)
+    config = replace(config, exclude=(*config.exclude, "/expected.json"))  # the answers
+    result = scan(project, config=config, cache_dir=cache_dir, jobs=1)
+    for ref in result.references:
+        key = (ref.file, ref.line, ref.model)
+        outcome.found.add(key)
+        if key in details and details[key] != (ref.hub, ref.revision):
+            outcome.wrong_details.append(
+                f"detail: {ref.location} {ref.model}: got hub/revision {(ref.hub, ref.revision)},"
+                f" expected {details[key]}"
+            )
+    return outcome
+
+
+def test_corpus_recall_and_precision(tmp_path: Path) -> None:
+    outcomes = [evaluate(project, tmp_path / "cache") for project in projects()]
+    expected = sum(len(o.expected) for o in outcomes)
+    found = sum(len(o.found) for o in outcomes)
+    hits = sum(len(o.expected & o.found) for o in outcomes)
+    recall = hits / expected if expected else 1.0
+    precision = hits / found if found else 1.0
+    report = "\n".join(o.line() for o in outcomes)
+    summary = f"corpus: recall {recall:.3f} precision {precision:.3f} ({hits}/{expected}, {found})"
+    if recall < MIN_RECALL or precision < MIN_PRECISION:
+        pytest.fail(f"{summary}\n{report}")
+
+
+def test_corpus_hub_and_revision_match(tmp_path: Path) -> None:
+    """A found reference also carries the expected hub and revision (pins must survive)."""
+    outcomes = [evaluate(project, tmp_path / "cache") for project in projects()]
+    wrong = [detail for o in outcomes for detail in o.wrong_details]
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("project", projects(), ids=lambda p: p.name)
+def test_corpus_expected_file_is_well_formed(project: Path) -> None:
+    expected = json.loads((project / "expected.json").read_text(encoding="utf-8"))
+    assert set(expected) <= {"references", "unresolved"}
+    for item in expected.get("references", []):
+        assert (project / item["file"]).is_file() or item["file"] == "pyproject.toml", item
+        assert isinstance(item["line"], int) and item["model"], item
+    for item in expected.get("unresolved", []):
+        assert (project / item["file"]).is_file(), item
