@@ -1,0 +1,3 @@
+"""Shared model names for the notebooks."""
+
+ASR_MODEL = "openai/whisper-small"

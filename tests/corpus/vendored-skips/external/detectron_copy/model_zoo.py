@@ -1,0 +1,3 @@
+from transformers import DetrForObjectDetection
+
+m = DetrForObjectDetection.from_pretrained("facebook/detr-resnet-50")

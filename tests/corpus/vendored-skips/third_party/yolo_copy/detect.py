@@ -1,0 +1,3 @@
+from ultralytics import YOLO
+
+model = YOLO("yolov8n.pt")
