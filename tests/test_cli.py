@@ -1,0 +1,245 @@
+"""The ptmlock command, in-process, against the project's own Hub server over real HTTP."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ptmlock.cli import main
+from ptmlock.hubs import HUB_FACTORIES
+from ptmlock.hubs.huggingface import HuggingFaceHub
+from ptmlock.lockfile import read_lock
+from ptmlock.mirror import MirrorServer, RepoStore
+from ptmlock.retry import RetryPolicy
+from tests.conftest import HfEnv
+from tests.helpers import make_transformers_repo
+
+APP = """\
+from huggingface_hub import hf_hub_download
+from transformers import AutoModel, AutoTokenizer, pipeline
+
+BASE = "org/encoder"
+
+
+def load(name: str = "org/summarizer"):
+    AutoTokenizer.from_pretrained(BASE)
+    AutoModel.from_pretrained(BASE)
+    pipeline("text-classification", model="org/classifier", revision="v1.0")
+    hf_hub_download("org/llm", filename="llm.Q4.gguf")
+    return AutoModel.from_pretrained(name)
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, store: RepoStore) -> Path:
+    make_transformers_repo(store, "org/encoder", license="mit")
+    make_transformers_repo(store, "org/summarizer")
+    tagged = make_transformers_repo(store, "org/classifier", base_model="org/encoder")
+    store.tag("org/classifier", "v1.0", tagged)
+    make_transformers_repo(store, "org/classifier", extra={"later.txt": b"main moved on"})
+    store.commit("org/llm", {"llm.Q4.gguf": b"GGUF" + b"\7" * 5000, "llm.Q8.gguf": b"GGUF" * 9})
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "app.py").write_text(APP)
+    return root
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_scan_no_resolve_json_inventory_needs_no_network(
+    project: Path, capsys: pytest.CaptureFixture[str], mirror: MirrorServer, hf_env: HfEnv
+) -> None:
+    before = len(mirror.requests)
+    code, out, _ = _run(capsys, "scan", str(project), "--no-resolve", "--format", "json")
+    assert code == 0 and len(mirror.requests) == before
+    refs = json.loads(out)["references"]
+    found = {(r["file"], r["line"], r["model"], r["revision"]) for r in refs}
+    assert found == {
+        ("app.py", 8, "org/encoder", None),
+        ("app.py", 9, "org/encoder", None),
+        ("app.py", 10, "org/classifier", "v1.0"),
+        ("app.py", 11, "org/llm", None),
+        ("app.py", 12, "org/summarizer", None),
+    }
+    for ref in refs:
+        assert {"file", "line", "hub", "model", "revision", "api"} <= ref.keys()
+    assert not (project / "ptm.lock").exists()
+
+
+def test_scan_install_verify_export_flow(
+    project: Path, capsys: pytest.CaptureFixture[str], hf_env: HfEnv, store: RepoStore
+) -> None:
+    code, out, _ = _run(capsys, "scan", str(project))
+    assert code == 0, out
+    lock_path = project / "ptm.lock"
+    lock = read_lock(lock_path)
+    assert [m.id for m in lock.models] == [
+        "org/classifier",
+        "org/encoder",
+        "org/llm",
+        "org/summarizer",
+    ]
+    classifier = lock.find("huggingface", "org/classifier")
+    assert classifier is not None and classifier.requested == "v1.0"
+    assert classifier.revision == store.resolve("org/classifier", "v1.0")
+    assert classifier.revision != store.resolve("org/classifier", "main")
+    llm = lock.find("huggingface", "org/llm")
+    assert llm is not None and [f.path for f in llm.files] == ["llm.Q4.gguf"]
+
+    first = lock_path.read_bytes()
+    assert _run(capsys, "scan", str(project))[0] == 0
+    assert lock_path.read_bytes() == first  # nothing changed: byte-identical
+    assert _run(capsys, "scan", str(project), "--check")[0] == 0
+
+    code, out, _ = _run(capsys, "install", "--lock", str(lock_path), "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["reused"] == [] and summary["bytes_fetched"] > 0
+    code, out, _ = _run(capsys, "install", "--lock", str(lock_path))
+    assert code == 0 and out.startswith("nothing to do")
+
+    assert _run(capsys, "verify", "--lock", str(lock_path))[0] == 0
+    weights = next(f for f in classifier.files if f.path == "model.safetensors")
+    blob = hf_env.cache / "models--org--classifier" / "blobs" / weights.sha256
+    data = bytearray(blob.read_bytes())
+    data[-1] ^= 0xFF
+    blob.write_bytes(bytes(data))
+    code, out, _ = _run(capsys, "verify", "--lock", str(lock_path))
+    assert code == 1
+    assert "FAIL org/classifier: model.safetensors: sha256" in out
+
+    bom_path = project / "bom.json"
+    code, _, _ = _run(
+        capsys,
+        "export",
+        "--lock",
+        str(lock_path),
+        "--format",
+        "cyclonedx-json",
+        "-o",
+        str(bom_path),
+    )
+    assert code == 0
+    bom = json.loads(bom_path.read_text())
+    purls = sorted(c["purl"] for c in bom["components"] if c["type"] == "machine-learning-model")
+    expected = f"pkg:huggingface/org/classifier@{classifier.revision}?repository_url="
+    assert any(purl.startswith(expected) for purl in purls), purls
+
+
+def test_scan_check_fails_when_code_and_lock_drift(
+    project: Path, capsys: pytest.CaptureFixture[str], hf_env: HfEnv
+) -> None:
+    assert _run(capsys, "scan", str(project))[0] == 0
+    app = project / "app.py"
+    app.write_text(app.read_text().replace('"org/summarizer"', '"org/encoder"'))
+    code, out, _ = _run(capsys, "scan", str(project), "--check")
+    assert code == 1 and "out of date" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("version = [[[\n", "not valid TOML"),
+        ("version = 9\n", "newer than this ptmlock supports"),
+        (
+            'version = 1\n[[model]]\nhub = "huggingface"\nid = "a/b"\nrevision = "main"\n',
+            "model[0].revision",
+        ),
+    ],
+)
+def test_bad_lock_is_a_one_line_input_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, expected: str
+) -> None:
+    lock = tmp_path / "ptm.lock"
+    lock.write_text(content)
+    for command in ("install", "verify"):
+        code, _, err = _run(capsys, command, "--lock", str(lock))
+        assert code == 2
+        first = err.splitlines()[0]
+        assert first.startswith(f"ptmlock: error: {lock}") and expected in first
+        assert lock.read_text() == content  # untouched
+
+
+def test_scan_unknown_model_is_a_hub_error_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], hf_env: HfEnv
+) -> None:
+    (tmp_path / "app.py").write_text(
+        'from transformers import AutoModel\nAutoModel.from_pretrained("org/missing")\n'
+    )
+    code, _, err = _run(capsys, "scan", str(tmp_path))
+    assert code == 3
+    assert "org/missing" in err and hf_env.endpoint in err
+    assert not (tmp_path / "ptm.lock").exists()
+
+
+def test_scan_gated_model_says_how_to_log_in_and_keeps_the_old_lock(
+    project: Path, capsys: pytest.CaptureFixture[str], hf_env: HfEnv, store: RepoStore
+) -> None:
+    assert _run(capsys, "scan", str(project))[0] == 0
+    before = (project / "ptm.lock").read_bytes()
+    make_transformers_repo(store, "org/gated")
+    store.set_gated("org/gated", "manual", tokens=["hf_right"])
+    app = project / "app.py"
+    app.write_text(app.read_text() + '\nAutoModel.from_pretrained("org/gated")\n')
+    code, _, err = _run(capsys, "scan", str(project))
+    assert code == 3 and "org/gated" in err and "hf auth login" in err
+    assert (project / "ptm.lock").read_bytes() == before
+
+
+def test_token_never_reaches_output_lock_or_bom(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    hf_env: HfEnv,
+    store: RepoStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secret = "hf_SUPERSECRETTOKEN123"
+    make_transformers_repo(store, "org/gated")
+    store.set_gated("org/gated", "manual", tokens=[secret])
+    app = project / "app.py"
+    app.write_text(app.read_text() + '\nAutoModel.from_pretrained("org/gated")\n')
+    monkeypatch.setenv("HF_TOKEN", secret)
+    outputs = []
+    for argv in (
+        ["-vv", "scan", str(project)],
+        ["-vv", "install", "--lock", str(project / "ptm.lock")],
+        ["export", "--lock", str(project / "ptm.lock"), "--format", "cyclonedx-xml"],
+    ):
+        code, out, err = _run(capsys, *argv)
+        assert code == 0, err
+        outputs.append(out + err)
+    assert secret not in "".join(outputs)
+    assert secret not in (project / "ptm.lock").read_text()
+    gated = read_lock(project / "ptm.lock").find("huggingface", "org/gated")
+    assert gated is not None and gated.gated
+
+
+def test_hub_unreachable_names_the_endpoint(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    fast = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.01)
+    monkeypatch.setitem(HUB_FACTORIES, "huggingface", lambda: HuggingFaceHub(policy=fast))
+    code, _, err = _run(capsys, "scan", str(project))
+    assert code == 3 and "http://127.0.0.1:9" in err.splitlines()[0]
+
+
+def test_help_explains_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("scan", "install", "verify", "export", "serve", "mirror", "add", "ignore"):
+        assert command in out
+    assert "Exit codes" in out
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["install", "--jobs", "many"])
+    assert info.value.code == 2
