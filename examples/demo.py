@@ -7,11 +7,12 @@
 4. `ptmlock export` a CycloneDX ML-BOM;
 5. prove the application would load every model with HF_HUB_OFFLINE=1.
 
-Run from the repository root: python examples/demo.py   (outputs go to out/)
+Run from the repository root: python examples/demo.py [--out DIR]   (default: out/)
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -20,7 +21,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-OUT = ROOT / "out"
 sys.path.insert(0, str(HERE))
 
 from hub_repos import build  # noqa: E402
@@ -46,19 +46,22 @@ def run(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "-m", "ptmlock", *args], env=env, check=True, cwd=ROOT)
 
 
-def main() -> int:
-    shutil.rmtree(OUT, ignore_errors=True)
-    OUT.mkdir()
-    store = build(OUT / "mirror")
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "out", help="outputs (replaced)")
+    out = parser.parse_args(argv).out.resolve()
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    store = build(out / "mirror")
     with MirrorServer(store) as server:
         env = dict(os.environ)
         env.update(
-            HF_ENDPOINT=server.url, HF_HOME=str(OUT / "hf-home"), HF_HUB_DISABLE_TELEMETRY="1"
+            HF_ENDPOINT=server.url, HF_HOME=str(out / "hf-home"), HF_HUB_DISABLE_TELEMETRY="1"
         )
         env.pop("HF_TOKEN", None)
         env.pop("HF_HUB_OFFLINE", None)
         print(f"mirror of {len(store.repos())} model repos serving at {server.url}")
-        lock = str(OUT / "ptm.lock")
+        lock = str(out / "ptm.lock")
         run(env, "scan", "examples/app", "--lock", lock)
         run(env, "install", "--lock", lock)
         run(env, "install", "--lock", lock)
@@ -71,15 +74,15 @@ def main() -> int:
             "--format",
             "cyclonedx-json",
             "-o",
-            str(OUT / "models.cdx.json"),
+            str(out / "models.cdx.json"),
         )
     offline = env | {"HF_HUB_OFFLINE": "1", "HF_ENDPOINT": "http://127.0.0.1:9"}
     print("\n$ HF_HUB_OFFLINE=1 (the application's own loading calls, mirror stopped)")
     subprocess.run([sys.executable, "-c", OFFLINE_CHECK, lock], env=offline, check=True)
     models = read_lock(Path(lock)).models
-    print(f"\ndone: {len(models)} models locked in {lock}, installed, verified, exported")
+    print(f"\ndone: {len(models)} models locked in {lock}, installed, verified, exported to {out}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

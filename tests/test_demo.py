@@ -1,0 +1,43 @@
+"""End to end: the README's first command's main job, on the bundled example."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from ptmlock.lockfile import read_lock
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_demo_scans_installs_verifies_exports_and_loads_offline(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "examples/demo.py", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lock = read_lock(out / "ptm.lock")
+    assert sorted(m.id for m in lock.models) == [
+        "ptmlock-demo/mini-embed",
+        "ptmlock-demo/tiny-bert",
+        "ptmlock-demo/tiny-llm-gguf",
+        "ptmlock-demo/tiny-sd",
+        "ptmlock-demo/tiny-sentiment",
+        "ptmlock-demo/tiny-t5",
+    ]
+    sentiment = lock.find("huggingface", "ptmlock-demo/tiny-sentiment")
+    assert sentiment is not None and sentiment.requested == "v1.0"
+    sd = lock.find("huggingface", "ptmlock-demo/tiny-sd")
+    assert sd is not None
+    assert not [f.path for f in sd.files if ".fp16." in f.path]  # variants nobody loads
+    assert "nothing to do" in done.stdout
+    assert done.stdout.count("offline load ok") == 6
+    bom = json.loads((out / "models.cdx.json").read_text())
+    models = [c for c in bom["components"] if c["type"] == "machine-learning-model"]
+    assert len(models) >= 6
