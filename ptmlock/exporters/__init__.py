@@ -8,6 +8,7 @@ from __future__ import annotations
 from ptmlock.errors import ConfigError
 from ptmlock.exporters.cyclonedx import CycloneDxJsonExporter, CycloneDxXmlExporter
 from ptmlock.exporters.interface import Exporter, ExportOptions
+from ptmlock.exporters.markdown import MarkdownExporter
 from ptmlock.exporters.spdx import SpdxJsonExporter
 
 __all__ = ["EXPORTERS", "ExportOptions", "Exporter", "get_exporter"]
@@ -16,6 +17,7 @@ EXPORTERS: dict[str, Exporter] = {
     "cyclonedx-json": CycloneDxJsonExporter(),
     "cyclonedx-xml": CycloneDxXmlExporter(),
     "spdx-json": SpdxJsonExporter(),
+    "markdown": MarkdownExporter(),
 }
 
 
