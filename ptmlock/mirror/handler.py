@@ -99,8 +99,8 @@ class HubTransport(BaseHTTPRequestHandler):
                 self.send_json(500, {"error": "Internal error in ptmlock mirror"})
 
     def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
+        length = self.headers.get("Content-Length", "")
+        return self.rfile.read(int(length)) if length.isdigit() and int(length) > 0 else b""
 
     def fault(self, kind: FaultKind) -> Fault | None:
         return self.server.faults.take(kind, self.target, self.command)
