@@ -73,9 +73,13 @@ class ModuleIndex:
         return self.modname.rpartition(".")[0]
 
     def _build(self) -> None:
-        for node in ast.walk(self.tree):
-            for child in ast.iter_child_nodes(node):
+        stack: list[ast.AST] = [self.tree]
+        while stack:
+            node = stack.pop()
+            children = list(ast.iter_child_nodes(node))
+            for child in children:
                 self.parents[child] = node
+            stack.extend(reversed(children))
             if isinstance(node, ast.Import | ast.ImportFrom):
                 self._add_import(node)
             elif isinstance(node, ast.ClassDef):
