@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ptmlock.detectors.interface import Detector, ProjectContext
 from ptmlock.detectors.signatures import ROOT_MODULES, CallFacts, Signature, match_signature
-from ptmlock.detectors.values import Binding, Resolver, Value
+from ptmlock.detectors.values import Binding, Resolver, Symbol, Value
 from ptmlock.models import Reference
 
 __all__ = ["ModuleIndex", "Project", "PythonDetector", "analyze_source"]
@@ -52,6 +52,7 @@ class ModuleIndex:
     self_assigns: dict[tuple[ast.ClassDef, str], list[ast.expr]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    walruses: list[ast.NamedExpr] = field(default_factory=list)
     _scopes: dict[ast.AST, dict[str, list[Binding]]] = field(default_factory=dict)
 
     @classmethod
@@ -90,6 +91,8 @@ class ModuleIndex:
                 self._add_call(node)
             elif isinstance(node, ast.Assign | ast.AnnAssign):
                 self._add_self_assign(node)
+            elif isinstance(node, ast.NamedExpr):
+                self.walruses.append(node)
 
     def _add_import(self, node: ast.Import | ast.ImportFrom) -> None:
         if isinstance(node, ast.Import):
@@ -163,6 +166,9 @@ class ModuleIndex:
                 _bind_params(scope.args, table)
             if not isinstance(scope, ast.Lambda):
                 _bind_block(scope.body, table, unconditional=True)
+            for walrus in self.walruses:
+                if self.enclosing(walrus) is scope and isinstance(walrus.target, ast.Name):
+                    table[walrus.target.id].append(Binding("assign", walrus, walrus.value))
             self._scopes[scope] = table
         return table
 
@@ -511,6 +517,8 @@ class _Site:
                 reasons.append(value.reason or "the model is None here and chosen at run time")
                 continue
             target = signature.transform(value.value, facts)
+            if target is None and isinstance(value.value, Symbol):
+                reasons.append(f"the value comes from {value.value.qualname} at run time")
             if target is None:
                 continue
             for revision, file in itertools.product(revisions, files):

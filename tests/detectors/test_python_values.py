@@ -383,3 +383,33 @@ def test_mutual_recursion_terminates() -> None:
         AutoModel.from_pretrained(a())
     """)
     assert len(refs) == 1 and refs[0].model is None
+
+
+def test_walrus_binding_is_followed() -> None:
+    refs = find('if (name := "org/m"):\n    AutoModel.from_pretrained(name)\n')
+    assert [(r.model, r.how) for r in refs] == [("org/m", "constant")]
+
+
+def test_value_from_a_library_object_is_unresolved() -> None:
+    refs = find(
+        'm = AutoModel.from_pretrained("org/m")\nAutoModel.from_pretrained(m.config.name)\n'
+    )
+    assert [(r.line, r.model) for r in refs] == [(2, "org/m"), (3, None)]
+    assert refs[1].reason is not None and "from_pretrained().config.name" in refs[1].reason
+
+
+def test_hf_argument_parser_dataclass_defaults() -> None:
+    refs = find("""
+        from dataclasses import dataclass, field
+        from transformers import HfArgumentParser
+
+        @dataclass
+        class ModelArguments:
+            model_name_or_path: str = field(default="EleutherAI/pythia-160m")
+
+        def main():
+            parser = HfArgumentParser((ModelArguments,))
+            (model_args,) = parser.parse_args_into_dataclasses()
+            return AutoModel.from_pretrained(model_args.model_name_or_path)
+    """)
+    assert [(r.line, r.model, r.how) for r in refs] == [(13, "EleutherAI/pythia-160m", "default")]
