@@ -17,7 +17,6 @@ unchanged file, which makes a warm install or verify cost one stat per file.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,20 +24,9 @@ from pathlib import Path
 from ptmlock.errors import UnsafePathError
 from ptmlock.lockfile import safe_relpath, write_atomic
 
-__all__ = ["ModelCache", "VerifiedRecord", "hf_cache_dir"]
+__all__ = ["ModelCache", "VerifiedRecord"]
 
 RECORD_NAME = ".ptmlock-verified.json"
-
-
-def hf_cache_dir() -> Path:
-    """The cache huggingface_hub uses, from the environment at call time."""
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
-    if os.environ.get("HF_HOME"):
-        return Path(os.environ["HF_HOME"]).expanduser() / "hub"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "huggingface" / "hub"
 
 
 def _stat_key(path: Path) -> list[int] | None:

@@ -200,8 +200,8 @@ def _human(size: int) -> str:
 
 
 def cmd_install(args: argparse.Namespace) -> int:
+    from ptmlock.env import offline_from_env
     from ptmlock.hubs import HubSet
-    from ptmlock.hubs.huggingface import offline_from_env
     from ptmlock.install import install
     from ptmlock.lockfile import read_lock
 
@@ -285,9 +285,9 @@ def _problem(problem: Any) -> dict[str, str]:
 
 # -- export -------------------------------------------------------------------------------------
 def cmd_export(args: argparse.Namespace) -> int:
+    from ptmlock.env import endpoint_from_env
     from ptmlock.exporters import get_exporter
     from ptmlock.exporters.interface import ExportOptions
-    from ptmlock.hubs.huggingface import endpoint_from_env
     from ptmlock.lockfile import read_lock, write_atomic
 
     lock_path = _lock_path(args)

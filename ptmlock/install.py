@@ -25,7 +25,8 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from ptmlock.cache import ModelCache, VerifiedRecord, hf_cache_dir
+from ptmlock.cache import ModelCache, VerifiedRecord
+from ptmlock.env import hf_cache_dir
 from ptmlock.errors import IntegrityError, OfflineError, PtmlockError, TransientHubError
 from ptmlock.hashing import sha256_file, sha256_prefix
 from ptmlock.hubs.interface import Hub

@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from ptmlock.cache import ModelCache, VerifiedRecord, hf_cache_dir
+from ptmlock.cache import ModelCache, VerifiedRecord
+from ptmlock.env import hf_cache_dir
 from ptmlock.hashing import sha256_file
 from ptmlock.models import Lock, LockedFile, LockedModel
 

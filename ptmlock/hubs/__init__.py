@@ -1,24 +1,37 @@
-"""Hubs: one module per hub behind ptmlock.hubs.interface.Hub, listed in HUBS."""
+"""Hubs: one module per hub behind ptmlock.hubs.interface.Hub, listed in HUB_FACTORIES.
+
+A factory is imported on first use, so a command that needs no hub (a warm install, verify)
+never loads huggingface_hub and its HTTP stack.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 from ptmlock.errors import ConfigError
-from ptmlock.hubs.huggingface import HuggingFaceHub
 from ptmlock.hubs.interface import Hub
 
 __all__ = ["HUB_FACTORIES", "HubSet"]
 
-HUB_FACTORIES: dict[str, Callable[[], Hub]] = {
-    "huggingface": HuggingFaceHub,
+# hub name -> "module:callable" making the hub (or any zero-argument callable, e.g. in tests)
+HUB_FACTORIES: dict[str, str | Callable[[], Hub]] = {
+    "huggingface": "ptmlock.hubs.huggingface:HuggingFaceHub",
 }
+
+
+def _make(factory: str | Callable[[], Hub]) -> Hub:
+    if callable(factory):
+        return factory()
+    module, _, name = factory.partition(":")
+    made: Hub = getattr(importlib.import_module(module), name)()
+    return made
 
 
 class HubSet:
     """Hubs made on first use, one per name, so a lock of HF models never builds the others."""
 
-    def __init__(self, factories: dict[str, Callable[[], Hub]] | None = None) -> None:
+    def __init__(self, factories: dict[str, str | Callable[[], Hub]] | None = None) -> None:
         self._factories = factories if factories is not None else HUB_FACTORIES
         self._made: dict[str, Hub] = {}
 
@@ -29,5 +42,5 @@ class HubSet:
         if name not in self._made:
             if name not in self._factories:
                 raise ConfigError(f"hub {name!r} is not supported by this ptmlock yet")
-            self._made[name] = self._factories[name]()
+            self._made[name] = _make(self._factories[name])
         return self._made[name]

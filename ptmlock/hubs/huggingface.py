@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 from collections.abc import Callable, Iterator
 from types import TracebackType
@@ -30,28 +29,20 @@ from huggingface_hub.hf_api import ModelInfo
 from huggingface_hub.utils._headers import build_hf_headers
 
 from ptmlock import errors
+from ptmlock.env import endpoint_from_env, offline_from_env
 from ptmlock.hubs.interface import Hub, OpenFile
 from ptmlock.hubs.selection import effective_patterns, recorded_selection, select_files
 from ptmlock.lockfile import safe_relpath
 from ptmlock.models import LockedFile, LockedModel, ModelRequest
 from ptmlock.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
 
-__all__ = ["DEFAULT_ENDPOINT", "HuggingFaceHub", "endpoint_from_env", "offline_from_env"]
+__all__ = ["HuggingFaceHub"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-DEFAULT_ENDPOINT = "https://huggingface.co"
 LOGIN_HINT = "log in with `hf auth login` or set HF_TOKEN to a token with access"
 _TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 _TIMEOUT = httpx2.Timeout(30.0, connect=10.0)
-
-
-def endpoint_from_env() -> str:
-    return os.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT).rstrip("/")
-
-
-def offline_from_env() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _retry_after(response: httpx2.Response | None) -> float | None:
