@@ -79,7 +79,7 @@ def test_install_refuses_corrupt_bytes_and_leaves_no_trace(
     store: RepoStore, hf_env: HfEnv, mirror: MirrorServer
 ) -> None:
     lock = _lock(store)
-    mirror.faults.add(kind="corrupt", match="config.json")
+    mirror.faults.add(kind="corrupt", match="/config.json")
     with pytest.raises(errors.IntegrityError) as info:
         _install(lock, hf_env)
     file = next(f for f in lock.models[0].files if f.path == "config.json")
