@@ -329,8 +329,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     root = Path(args.dir)
     if not root.is_dir():
         raise errors.ConfigError(f"{root}: not a directory")
-    print(f"serving {root} on http://{args.host}:{args.port} (Ctrl-C stops)", file=sys.stderr)
-    serve(root, host=args.host, port=args.port)
+
+    def ready(server: Any) -> None:
+        repos = len(server.store.repos())
+        print(f"serving {repos} repo(s) from {root} at {server.url} (Ctrl-C stops)", flush=True)
+
+    try:
+        serve(root, host=args.host, port=args.port, ready=ready)
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        raise errors.ConfigError(f"cannot listen on {args.host}:{args.port}: {exc}") from None
     return EXIT_OK
 
 
@@ -347,6 +356,26 @@ def cmd_mirror_add(args: argparse.Namespace) -> int:
     if args.gated:
         store.set_gated(args.repo_id, "manual", tokens=args.token or [])
     print(f"{args.repo_id}@{commit} ({args.branch})")
+    return EXIT_OK
+
+
+def cmd_mirror_import(args: argparse.Namespace) -> int:
+    from ptmlock.env import hf_cache_dir
+    from ptmlock.mirror import RepoStore, import_folders, import_hf_cache
+
+    store = RepoStore(Path(args.dir))
+    if args.from_folders:
+        source = Path(args.from_folders)
+        if not source.is_dir():
+            raise errors.ConfigError(f"{source}: not a directory")
+        for repo_id, commit in import_folders(store, source, link=args.link).items():
+            print(f"{repo_id}@{commit}")
+    else:
+        cache = Path(args.from_cache) if args.from_cache else hf_cache_dir()
+        if not cache.is_dir():
+            raise errors.ConfigError(f"{cache}: not a Hugging Face cache directory")
+        for repo_id, commits in import_hf_cache(store, cache, link=args.link).items():
+            print(f"{repo_id}: {len(commits)} snapshot(s)")
     return EXIT_OK
 
 
@@ -453,6 +482,19 @@ def build_parser() -> argparse.ArgumentParser:
     madd.add_argument("--gated", action="store_true", help="require a token for file downloads")
     madd.add_argument("--token", action="append", help="a token allowed to read a gated repo")
     madd.set_defaults(handler=cmd_mirror_add)
+    mimp = msub.add_parser("import", help="import repo folders or a Hugging Face cache (air gap)")
+    mimp.add_argument("dir", help="the mirror folder")
+    source = mimp.add_mutually_exclusive_group(required=True)
+    source.add_argument("--from-folders", metavar="SRC", help="SRC/org/name/ folders of files")
+    source.add_argument(
+        "--from-cache",
+        metavar="CACHE",
+        nargs="?",
+        const="",
+        help="an HF cache (default: HF_HUB_CACHE); commit ids are kept, so locks still apply",
+    )
+    mimp.add_argument("--link", action="store_true", help="hard-link files instead of copying")
+    mimp.set_defaults(handler=cmd_mirror_import)
 
     add = sub.add_parser("add", help="declare a model the code doesn't show ([tool.ptmlock])")
     add.add_argument("model_id")
