@@ -9,8 +9,8 @@ Layout (what huggingface_hub 2.x reads, so applications load offline with no cha
 
 ptmlock names every blob by its sha256 (huggingface_hub names small git files by their git
 oid; it only ever reads blobs through the snapshot links, so both load the same).
-The record ``models--<org>--<name>/.ptmlock-verified.json`` maps a blob's sha256 to the
-(size, mtime_ns, inode) it had when ptmlock last hashed it: an unchanged stat means an
+The record ``models--<org>--<name>/.ptmlock-verified.json`` (kept by layout.py) maps a blob's
+sha256 to the (size, mtime_ns, inode) it had when ptmlock last hashed it: an unchanged stat means an
 unchanged file, which makes a warm install or verify cost one stat per file.
 """
 
@@ -25,8 +25,6 @@ from ptmlock.errors import UnsafePathError
 from ptmlock.lockfile import safe_relpath, write_atomic
 
 __all__ = ["ModelCache", "VerifiedRecord"]
-
-RECORD_NAME = ".ptmlock-verified.json"
 
 
 def _stat_key(path: Path) -> list[int] | None:
@@ -107,9 +105,6 @@ class ModelCache:
 
     def lock_file(self, sha256: str) -> Path:
         return self.root / ".locks" / self.folder / f"{sha256}.lock"
-
-    def record(self) -> VerifiedRecord:
-        return VerifiedRecord(self.repo / RECORD_NAME)
 
     def link_target(self, commit: str, relpath: str, sha256: str) -> str:
         """The relative symlink target from a snapshot entry to its blob."""

@@ -25,11 +25,17 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from ptmlock.cache import ModelCache, VerifiedRecord
-from ptmlock.env import hf_cache_dir
-from ptmlock.errors import IntegrityError, OfflineError, PtmlockError, TransientHubError
+from ptmlock.cache import ModelCache
+from ptmlock.errors import (
+    IntegrityError,
+    OfflineError,
+    PtmlockError,
+    TransientHubError,
+    UnsafePathError,
+)
 from ptmlock.hashing import sha256_file, sha256_prefix
 from ptmlock.hubs.interface import Hub
+from ptmlock.layout import Layout, Placement
 from ptmlock.lockfile import safe_relpath, write_atomic
 from ptmlock.models import Lock, LockedFile, LockedModel
 from ptmlock.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
@@ -67,8 +73,11 @@ class InstallReport:
 class _Job:
     model: LockedModel
     file: LockedFile
-    cache: ModelCache
-    record: VerifiedRecord
+    place: Placement
+
+    @property
+    def name(self) -> str:
+        return f"{self.model.id}/{self.file.path}"
 
 
 def _noop(event: str, name: str, amount: int) -> None:
@@ -80,29 +89,28 @@ def install(
     *,
     hubs: Mapping[str, Hub] | Callable[[str], Hub],
     cache_dir: Path | None = None,
+    torch_dir: Path | None = None,
     target: Path | None = None,
     jobs: int = 8,
     offline: bool = False,
     progress: Progress = _noop,
     policy: RetryPolicy = DEFAULT_POLICY,
 ) -> InstallReport:
-    """Install every file of ``lock`` into the HF cache (and ``target``, when given)."""
+    """Install every file of ``lock`` where its loader looks (and under ``target``, if given).
+
+    Hub models go to the HF cache (``cache_dir``), URL checkpoints to torch's (``torch_dir``).
+    """
     started = time.monotonic()
-    root = cache_dir or hf_cache_dir()
+    layout = Layout(cache_dir, torch_dir)
     get_hub = hubs.__getitem__ if isinstance(hubs, Mapping) else hubs
-    records = {m.id: ModelCache(root, m.id).record() for m in lock.models}
-    work = [
-        _Job(model, file, ModelCache(root, model.id), records[model.id])
-        for model in lock.models
-        for file in model.files
-    ]
+    work = [_Job(m, f, layout.place(m, f)) for m in lock.models for f in m.files]
     report = InstallReport()
     if offline:
-        missing = [j for j in work if not _reusable(j)]
+        missing = [j.name for j in work if not _reusable(j)]
         if missing:
-            names = ", ".join(f"{j.model.id}/{j.file.path}" for j in missing)
             raise OfflineError(
-                f"offline, and {len(missing)} locked file(s) are not in {root}: {names}",
+                f"offline, and {len(missing)} locked file(s) are not installed: "
+                + ", ".join(missing),
                 hint="run `ptmlock install` once with network access",
             )
     cancel = threading.Event()
@@ -124,28 +132,28 @@ def install(
             cancel.set()  # Ctrl-C: workers stop at their next chunk; partial files stay hidden
             raise
         finally:
-            for record in records.values():
-                record.save()
+            layout.save()
     if failures:
         raise failures[0]
     for model in lock.models:
-        _write_ref(ModelCache(root, model.id), model)
+        if model.hub == "huggingface":
+            _write_ref(ModelCache(layout.hf_cache, model.id), model)
         if target is not None:
-            _materialize(ModelCache(root, model.id), model, target)
+            _materialize(layout, model, target)
     report.files.sort(key=lambda r: (r.model, r.path))
     report.seconds = time.monotonic() - started
     return report
 
 
 def _reusable(job: _Job) -> bool:
-    """Whether the blob is present and right, and the snapshot entry points at it."""
-    blob = job.cache.blob(job.file.sha256)
-    if not job.record.is_verified(job.file.sha256, blob):
-        if not blob.is_file() or blob.stat().st_size != job.file.size:
+    """Whether the file is present with the locked bytes (by the record, else by hashing)."""
+    final, record = job.place.final, job.place.record
+    if not record.is_verified(job.file.sha256, final):
+        if not final.is_file() or final.stat().st_size != job.file.size:
             return False
-        if sha256_file(blob) != job.file.sha256:
+        if sha256_file(final) != job.file.sha256:
             return False
-        job.record.mark(job.file.sha256, blob)
+        record.mark(job.file.sha256, final)
     return True
 
 
@@ -160,27 +168,23 @@ class _Worker:
         self.get_hub, self.progress, self.policy, self.cancel = get_hub, progress, policy, cancel
 
     def run(self, job: _Job) -> FileResult:
-        name = f"{job.model.id}/{job.file.path}"
-        snapshot = job.cache.snapshot(job.model.revision, job.file.path)
         if _reusable(job):
-            _link(
-                snapshot, job.cache.link_target(job.model.revision, job.file.path, job.file.sha256)
-            )
-            return FileResult(job.model.id, job.file.path, job.file.size, "reused")
-        lock_path = job.cache.lock_file(job.file.sha256)
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(lock_path)):
-            # another process may have finished it while we waited for the lock
-            action = "reused" if _reusable(job) else self._download(job, name)
-        _link(snapshot, job.cache.link_target(job.model.revision, job.file.path, job.file.sha256))
+            action = "reused"
+        else:
+            job.place.lock.parent.mkdir(parents=True, exist_ok=True)
+            with FileLock(str(job.place.lock)):
+                # another process may have finished it while we waited for the lock
+                action = "reused" if _reusable(job) else self._download(job, job.name)
+        if job.place.link_target is not None:
+            _link(job.place.opened, job.place.link_target)
         return FileResult(job.model.id, job.file.path, job.file.size, action)
 
     def _download(self, job: _Job, name: str) -> str:
-        blob = job.cache.blob(job.file.sha256)
+        blob = job.place.final
         blob.parent.mkdir(parents=True, exist_ok=True)
         partial = blob.with_name(blob.name + ".incomplete")
         if blob.exists():  # present but wrong: not a good file, replace it
-            job.record.forget(job.file.sha256)
+            job.place.record.forget(job.file.sha256)
             blob.unlink()
         resumed = partial.exists() and 0 < partial.stat().st_size <= job.file.size
         if partial.exists() and not resumed:
@@ -197,7 +201,7 @@ class _Worker:
                 hint="the hub served different bytes than the lock pins; re-lock only if intended",
             )
         partial.replace(blob)
-        job.record.mark(job.file.sha256, blob)
+        job.place.record.mark(job.file.sha256, blob)
         self.progress("done", name, job.file.size)
         return "resumed" if resumed else "fetched"
 
@@ -253,13 +257,17 @@ def _write_ref(cache: ModelCache, model: LockedModel) -> None:
     write_atomic(ref, model.revision.encode())
 
 
-def _materialize(cache: ModelCache, model: LockedModel, target: Path) -> None:
-    """A plain folder per model under ``target`` (hardlinks from the cache, copies otherwise)."""
-    if not safe_relpath(model.id):
-        raise IntegrityError(f"{model.id}: unsafe model id for a target folder")
+def _materialize(layout: Layout, model: LockedModel, target: Path) -> None:
+    """A plain folder per model under ``target`` (hardlinks from the cache, copies otherwise).
+
+    Hub models go to ``target/<org>/<name>/<path>``, URL checkpoints to ``target/<file name>``.
+    """
+    folder = target if model.hub == "url" else target / model.id
+    if model.hub != "url" and not safe_relpath(model.id):
+        raise UnsafePathError(f"{model.id}: unsafe model id for a target folder")
     for file in model.files:
-        blob = cache.blob(file.sha256)
-        dest = target / model.id / file.path
+        blob = layout.place(model, file).final
+        dest = folder / file.path
         if dest.exists() and dest.samefile(blob):
             continue
         dest.parent.mkdir(parents=True, exist_ok=True)

@@ -12,9 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from ptmlock.cache import ModelCache, VerifiedRecord
-from ptmlock.env import hf_cache_dir
 from ptmlock.hashing import sha256_file
+from ptmlock.layout import Layout, Placement
 from ptmlock.models import Lock, LockedFile, LockedModel
 
 __all__ = ["Problem", "VerifyReport", "verify"]
@@ -46,17 +45,20 @@ class VerifyReport:
 
 
 def verify(
-    lock: Lock, *, cache_dir: Path | None = None, full: bool = False, jobs: int | None = None
+    lock: Lock,
+    *,
+    cache_dir: Path | None = None,
+    torch_dir: Path | None = None,
+    full: bool = False,
+    jobs: int | None = None,
 ) -> VerifyReport:
     """Check every locked file; ``full`` ignores the record and rehashes all of them."""
-    root = cache_dir or hf_cache_dir()
-    records = {m.id: ModelCache(root, m.id).record() for m in lock.models}
-    work = [(m, f, records[m.id]) for m in lock.models for f in m.files]
+    layout = Layout(cache_dir, torch_dir)
+    work = [(m, f, layout.place(m, f)) for m in lock.models for f in m.files]
     workers = jobs or min(len(work), os.cpu_count() or 1) or 1
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(lambda w: _check(root, *w, full=full), work))
-    for record in records.values():
-        record.save()
+        results = list(pool.map(lambda w: _check(*w, full=full), work))
+    layout.save()
     problems = tuple(p for p, _ in results if p is not None)
     return VerifyReport(
         checked=len(work), hashed=sum(1 for _, hashed in results if hashed), problems=problems
@@ -64,16 +66,15 @@ def verify(
 
 
 def _check(
-    root: Path, model: LockedModel, file: LockedFile, record: VerifiedRecord, *, full: bool
+    model: LockedModel, file: LockedFile, place: Placement, *, full: bool
 ) -> tuple[Problem | None, bool]:
     """(the problem, or None; whether the file was hashed)."""
-    cache = ModelCache(root, model.id)
-    entry = cache.snapshot(model.revision, file.path)
+    record = place.record
     try:
-        real = entry.resolve(strict=True)
+        real = place.opened.resolve(strict=True)
         size = real.stat().st_size
     except (OSError, RuntimeError):
-        return Problem(model.id, file.path, "missing", str(entry), "nothing there"), False
+        return Problem(model.id, file.path, "missing", str(place.opened), "nothing there"), False
     if size != file.size:
         record.forget(file.sha256)
         return Problem(model.id, file.path, "size", str(file.size), str(size)), False
@@ -83,6 +84,6 @@ def _check(
     if actual != file.sha256:
         record.forget(file.sha256)
         return Problem(model.id, file.path, "sha256", file.sha256, actual), True
-    if real == cache.blob(file.sha256).resolve():
+    if real == place.final.resolve():
         record.mark(file.sha256, real)
     return None, True
