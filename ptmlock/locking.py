@@ -64,7 +64,7 @@ def lock_references(
     references: Sequence[Reference],
     *,
     hubs: Callable[[str], Hub],
-    supports: Callable[[str], bool],
+    supports: Callable[[str, str], bool],
     previous: Lock | None = None,
     upgrade: bool = False,
     upgrade_models: Iterable[str] = (),
@@ -78,8 +78,12 @@ def lock_references(
         for r in requests_from_references(references)
     ]
     families = {r.model: r.family for r in references if r.model and r.family}
-    supported = [r for r in requests if supports(r.hub)]
-    unsupported = tuple(r for r in references if r.model is not None and not supports(r.hub))
+    supported = [r for r in requests if supports(r.hub, r.id)]
+    unsupported = tuple(
+        r
+        for r in references
+        if r.model is not None and r.confidence != "low" and not supports(r.hub, r.model)
+    )
 
     def pin(request: ModelRequest) -> tuple[LockedModel, bool]:
         old = _previous_entry(previous, request)

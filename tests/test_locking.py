@@ -30,7 +30,7 @@ def _lock(refs: list[Reference], previous: Lock | None = None, **kw: object) -> 
     return lock_references(
         refs,
         hubs=lambda _: hub,
-        supports=lambda h: h == "huggingface",
+        supports=lambda hub, _model: hub == "huggingface",
         previous=previous,
         **kw,  # type: ignore[arg-type]
     )

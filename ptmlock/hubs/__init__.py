@@ -17,6 +17,7 @@ __all__ = ["HUB_FACTORIES", "HubSet"]
 # hub name -> "module:callable" making the hub (or any zero-argument callable, e.g. in tests)
 HUB_FACTORIES: dict[str, str | Callable[[], Hub]] = {
     "huggingface": "ptmlock.hubs.huggingface:HuggingFaceHub",
+    "url": "ptmlock.hubs.url:UrlHub",
 }
 
 
@@ -35,8 +36,11 @@ class HubSet:
         self._factories = factories if factories is not None else HUB_FACTORIES
         self._made: dict[str, Hub] = {}
 
-    def supports(self, name: str) -> bool:
-        return name in self._factories
+    def supports(self, name: str, model_id: str | None = None) -> bool:
+        """Whether ``name`` is a hub here that can resolve ``model_id`` (when given)."""
+        if name not in self._factories:
+            return False
+        return model_id is None or self(name).accepts(model_id)
 
     def __call__(self, name: str) -> Hub:
         if name not in self._made:

@@ -28,6 +28,10 @@ class OpenFile(AbstractContextManager["OpenFile"]):
 class Hub(ABC):
     name: str
 
+    def accepts(self, model_id: str) -> bool:
+        """Whether this hub can resolve ``model_id`` (a URL hub takes only real URLs)."""
+        return True
+
     @abstractmethod
     def resolve(self, request: ModelRequest) -> LockedModel:
         """Pin ``request``: the commit its revision points to and every selected file's hash."""

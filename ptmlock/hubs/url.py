@@ -1,0 +1,115 @@
+"""Plain URLs (``load_state_dict_from_url``, ``download_url_to_file``, wget/curl of a checkpoint).
+
+A URL model is one file, pinned by its sha256: ``revision`` is that sha256, so a server that
+starts serving different bytes at the same URL is caught at install, not loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+from types import TracebackType
+from urllib.parse import unquote, urlsplit
+
+import httpx
+
+from ptmlock import errors
+from ptmlock.http import error_for_status, get_client, translate
+from ptmlock.hubs.interface import Hub, OpenFile
+from ptmlock.lockfile import safe_relpath
+from ptmlock.models import LockedFile, LockedModel, ModelRequest
+from ptmlock.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
+
+__all__ = ["UrlHub", "file_name"]
+
+
+def file_name(url: str) -> str | None:
+    """The checkpoint's file name (the URL path's last part), or None when it isn't usable."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    name = unquote(PurePosixPath(parts.path).name)
+    return name if name and safe_relpath(name) and "/" not in name else None
+
+
+class UrlHub(Hub):
+    name = "url"
+
+    def __init__(self, *, policy: RetryPolicy = DEFAULT_POLICY) -> None:
+        self._policy = policy
+
+    def accepts(self, model_id: str) -> bool:
+        return file_name(model_id) is not None
+
+    def resolve(self, request: ModelRequest) -> LockedModel:
+        """Download the file once, hashing it: its sha256 and size are the pin."""
+        url = request.id
+        name = file_name(url)
+        if name is None:
+            raise errors.ConfigError(f"{url}: not an http(s) URL of a file")
+        size, sha256 = call_with_retries(lambda: self._hash(url), what=url, policy=self._policy)
+        return LockedModel(
+            hub="url",
+            id=url,
+            revision=sha256,
+            files=(LockedFile(path=name, size=size, sha256=sha256, url=url),),
+            used_by=request.used_by,
+            loaders=request.loaders,
+            group=request.group,
+            libraries=tuple(sorted(set(request.libraries))),
+        )
+
+    def _hash(self, url: str) -> tuple[int, str]:
+        digest, size = hashlib.sha256(), 0
+        with self.open_file_url(url, 0) as stream:
+            for chunk in stream.iter_bytes():
+                digest.update(chunk)
+                size += len(chunk)
+        return size, digest.hexdigest()
+
+    def open_file(self, model: LockedModel, file: LockedFile, *, offset: int = 0) -> OpenFile:
+        return self.open_file_url(file.url or model.id, offset)
+
+    def open_file_url(self, url: str, offset: int) -> _HttpxFile:
+        return _HttpxFile(get_client(), url, offset)
+
+
+class _HttpxFile(OpenFile):
+    def __init__(self, client: httpx.Client, url: str, offset: int) -> None:
+        self._client, self._url, self._offset = client, url, offset
+        self._response: httpx.Response | None = None
+        self.offset = 0
+
+    def __enter__(self) -> _HttpxFile:
+        headers = {"Range": f"bytes={self._offset}-"} if self._offset else {}
+        request = self._client.build_request("GET", self._url, headers=headers)
+        try:
+            response = self._client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise translate(exc, self._url) from None
+        if response.status_code >= 400:
+            response.close()
+            raise error_for_status(response, self._url)
+        self._response = response
+        if response.status_code == 206:
+            match = re.match(r"bytes (\d+)-", response.headers.get("Content-Range", ""))
+            self.offset = int(match.group(1)) if match else 0
+        return self
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        assert self._response is not None, "use open_file(...) in a with block"
+        try:
+            yield from self._response.iter_raw()
+        except httpx.HTTPError as exc:
+            raise translate(exc, self._url) from None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._response is not None:
+            self._response.close()
