@@ -156,7 +156,7 @@ def _model_component(
         properties=_properties(model),
         components=[_file_component(model, str(purl), f, endpoint) for f in model.files],
         pedigree=_pedigree(model, endpoint, locked),
-        evidence=_evidence(model.used_by),
+        evidence=_evidence(str(purl), model.used_by),
     )
 
 
@@ -241,9 +241,15 @@ def _ancestors(
         )
 
 
-def _evidence(used_by: Iterable[str]) -> ComponentEvidence | None:
+def _evidence(model_ref: str, used_by: Iterable[str]) -> ComponentEvidence | None:
+    """Where the project loads the model, as occurrences.
+
+    Each occurrence gets a bom-ref derived from its location: without one the library assigns
+    random temporary refs while serializing, which makes the occurrences' order vary between runs.
+    """
     occurrences = []
     for location in used_by:
         file, line = split_location(location)
-        occurrences.append(Occurrence(location=file, line=line))
+        ref = f"{model_ref}#used-at:{location}"
+        occurrences.append(Occurrence(bom_ref=ref, location=file, line=line))
     return ComponentEvidence(occurrences=occurrences) if occurrences else None
