@@ -156,7 +156,12 @@ def merge_xml(root: etree._Element, own: etree._Element, version: SchemaVersion)
     if component is None:
         own_root = own.find(f"{{{ns}}}metadata/{{{ns}}}component")
         assert own_root is not None  # build_bom always sets one
-        metadata.append(own_root)  # schema position: last in metadata is fine for the ones we keep
+        later = ("manufacture", "manufacturer", "supplier", "licenses", "properties")
+        follower = next((c for c in metadata if etree.QName(c).localname in later), None)
+        if follower is None:
+            metadata.append(own_root)
+        else:
+            follower.addprevious(own_root)  # the schema's sequence puts component before them
         component = own_root
     root_ref = component.get("bom-ref") or PROJECT_REF
     component.set("bom-ref", root_ref)

@@ -134,3 +134,20 @@ def test_merge_with_a_bom_cyclonedx_py_makes_now(tmp_path: Path) -> None:
     merged = _merge_json(made, Lock(models=(LEGACY,)))
     names = {c["name"] for c in merged["components"]}
     assert {"requests", "urllib3", "gpt2"} <= names
+
+
+def test_merge_xml_without_metadata_component_adds_the_project() -> None:
+    bare = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n'
+        b'<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="3"><metadata>'
+        b"<timestamp>2023-11-14T22:13:20Z</timestamp>"
+        b'<properties><property name="x">y</property></properties></metadata></bom>'
+    )
+    data = get_exporter("cyclonedx-xml").export(Lock(models=(LEGACY,)), ExportOptions(merge=bare))
+    _valid(data, OutputFormat.XML)
+    merged = etree.fromstring(data)
+    assert merged.get("version") == "4"
+    metadata = merged.find("c:metadata", NS)
+    assert metadata is not None
+    names = [etree.QName(e).localname for e in metadata]
+    assert names == ["timestamp", "component", "properties"]
