@@ -310,6 +310,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         reproducible=args.reproducible,
         source_date_epoch=int(epoch) if epoch is not None else None,
         endpoint=endpoint_from_env(),
+        validate=args.validate,
     )
     document = exporter.export(lock, options)
     if args.output and args.output != "-":

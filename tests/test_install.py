@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +17,7 @@ from huggingface_hub import hf_hub_download
 from ptmlock import errors
 from ptmlock.hubs.huggingface import HuggingFaceHub
 from ptmlock.install import install
+from ptmlock.lockfile import write_lock
 from ptmlock.mirror import MirrorServer, RepoStore
 from ptmlock.models import Lock, ModelRequest
 from ptmlock.retry import RetryPolicy
@@ -200,4 +205,46 @@ def test_verify_catches_a_flipped_byte_and_a_missing_file(store: RepoStore, hf_e
     assert kinds == {("model.safetensors", "sha256"), ("vocab.txt", "missing")}
     # and a re-install repairs both
     _install(lock, hf_env)
+    assert verify(lock, cache_dir=hf_env.cache, full=True).ok
+
+
+def test_install_retries_dropped_connections_and_a_slow_server(
+    store: RepoStore, hf_env: HfEnv, mirror: MirrorServer
+) -> None:
+    lock = _lock(store, big=True)
+    dropped = mirror.faults.add(kind="drop", match="vocab.txt", times=2)
+    mirror.faults.add(
+        kind="slow", match=hashlib.sha256(BIG).hexdigest(), latency=0.2, bytes_per_second=8e6
+    )
+    _install(lock, hf_env)
+    assert dropped.fired == 2
+    assert verify(lock, cache_dir=hf_env.cache, full=True).ok
+
+
+def test_install_ctrl_c_leaves_no_half_file_and_resumes(
+    store: RepoStore, hf_env: HfEnv, mirror: MirrorServer, tmp_path: Path
+) -> None:
+    lock = _lock(store, big=True)
+    lock_path = tmp_path / "ptm.lock"
+    write_lock(lock, lock_path)
+    sha = hashlib.sha256(BIG).hexdigest()
+    mirror.faults.add(kind="slow", match=sha, bytes_per_second=400_000)
+    blob = hf_env.cache / "models--org--tiny" / "blobs" / sha
+    partial = blob.with_name(sha + ".incomplete")
+    command = [sys.executable, "-m", "ptmlock", "install", "--lock", str(lock_path), "-q"]
+    with subprocess.Popen(command, env=dict(os.environ), stderr=subprocess.PIPE, text=True) as proc:
+        deadline = time.monotonic() + 30
+        while not (partial.exists() and partial.stat().st_size > 0) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert not blob.exists() and partial.exists()  # nothing unverified at a final path
+    have = partial.stat().st_size
+    assert 0 < have < len(BIG)
+    mirror.faults.clear()
+    report = _install(lock, hf_env)
+    assert any(f.action == "resumed" for f in report.fetched)  # type: ignore[attr-defined]
+    assert f"bytes={have}-" in [r.range for r in mirror.requests]
     assert verify(lock, cache_dir=hf_env.cache, full=True).ok

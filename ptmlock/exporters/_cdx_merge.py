@@ -44,11 +44,7 @@ def _version(found: str | None, requested: str | None) -> SchemaVersion:
 
 
 def check_input(data: bytes, fmt: OutputFormat, version: SchemaVersion) -> None:
-    """Raise ConfigError when the BOM to merge into is itself invalid.
-
-    Called only when the merged document fails validation, to blame the right party: schema
-    validation of a large BOM is slow, so the input isn't validated up front as well.
-    """
+    """Raise ConfigError when the BOM to merge into is itself invalid (it is user input)."""
     error = validate(data.decode(), fmt, version, strict=False)
     if error is not None:
         raise ConfigError(

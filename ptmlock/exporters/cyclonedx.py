@@ -82,12 +82,10 @@ def _serialize(
 
 
 def _check(document: str, fmt: OutputFormat, version: SchemaVersion, merged: bytes | None) -> None:
-    """Validate the final document; with ``--merge``, blame an invalid input BOM first."""
+    """Validate the final document (the input BOM of a merge was checked before merging)."""
     error = validate(document, fmt, version, strict=merged is None)
     if error is None:
         return
-    if merged is not None:
-        _cdx_merge.check_input(merged, fmt, version)
     # ptmlock's own output is invalid: a bug, not a user error
     raise RuntimeError(f"ptmlock produced an invalid CycloneDX {version.to_version()} BOM: {error}")
 
@@ -102,6 +100,7 @@ class CycloneDxJsonExporter(Exporter):
     def export(self, lock: Lock, options: ExportOptions) -> bytes:
         if options.merge is not None:
             doc, version = _cdx_merge.load_json(options.merge, options.spec_version)
+            _cdx_merge.check_input(options.merge, OutputFormat.JSON, version)
             own = json.loads(_serialize(lock, options, OutputFormat.JSON, version))
             _cdx_merge.merge_json(doc, own)
         else:
@@ -109,7 +108,8 @@ class CycloneDxJsonExporter(Exporter):
             doc = json.loads(_serialize(lock, options, OutputFormat.JSON, version))
         add_model_cards_json(doc, _cards(lock, options.endpoint))
         text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-        _check(text, OutputFormat.JSON, version, options.merge)
+        if options.validate:  # XML is always checked below: the XSD check is fast
+            _check(text, OutputFormat.JSON, version, options.merge)
         return text.encode()
 
 
@@ -124,6 +124,7 @@ class CycloneDxXmlExporter(Exporter):
         parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
         if options.merge is not None:
             root, version = _cdx_merge.load_xml(options.merge, options.spec_version, parser)
+            _cdx_merge.check_input(options.merge, OutputFormat.XML, version)
             own = etree.fromstring(
                 _serialize(lock, options, OutputFormat.XML, version).encode(), parser
             )

@@ -123,7 +123,6 @@ def test_merge_rejects_bad_input(existing: bytes, message: str) -> None:
 
 
 def test_merge_with_a_bom_cyclonedx_py_makes_now(tmp_path: Path) -> None:
-    pytest.importorskip("cyclonedx_py")
     (tmp_path / "requirements.txt").write_text("requests==2.32.3\nurllib3==2.8.0\n")
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\nversion = "1.0"\n')
     made = subprocess.run(
