@@ -15,6 +15,7 @@ fallback when the card names none.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -198,3 +199,28 @@ def _strings(value: Any) -> tuple[str, ...]:
     """A str or a list of str as a tuple of non-empty strings (cards use both shapes)."""
     items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
     return tuple(s.strip() for s in items if isinstance(s, str) and s.strip())
+
+
+# LICENSE files a repo may carry, in the order they are looked for when the card names none.
+LICENSE_FILES: tuple[str, ...] = ("LICENSE", "LICENSE.md", "LICENSE.txt", "LICENCE", "COPYING")
+# (pattern over the first lines of a licence text, SPDX id): the texts models commonly ship.
+_LICENSE_TEXTS: tuple[tuple[str, str], ...] = (
+    (r"Apache License\s+Version 2\.0", "Apache-2.0"),
+    (r"^\s*MIT License|Permission is hereby granted, free of charge", "MIT"),
+    (r"BSD 3-Clause|Neither the name of", "BSD-3-Clause"),
+    (r"BSD 2-Clause", "BSD-2-Clause"),
+    (r"GNU GENERAL PUBLIC LICENSE\s+Version 3", "GPL-3.0-only"),
+    (r"Creative Commons Attribution 4\.0", "CC-BY-4.0"),
+    (r"Creative Commons Attribution-NonCommercial 4\.0", "CC-BY-NC-4.0"),
+    (r"LLAMA 2 COMMUNITY LICENSE", "llama2"),
+    (r"LLAMA 3 COMMUNITY LICENSE", "llama3"),
+)
+
+
+def license_from_text(text: str) -> str:
+    """The SPDX id of a LICENSE file's text, or ``LicenseRef-file`` when it isn't recognised."""
+    head = text[:4000]
+    for pattern, spdx in _LICENSE_TEXTS:
+        if re.search(pattern, head, re.IGNORECASE | re.MULTILINE):
+            return spdx
+    return "LicenseRef-file"

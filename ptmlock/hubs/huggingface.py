@@ -12,6 +12,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -30,6 +31,7 @@ from huggingface_hub.utils._headers import build_hf_headers
 
 from ptmlock import errors
 from ptmlock.env import endpoint_from_env, offline_from_env
+from ptmlock.hubs.card import LICENSE_FILES, CardFacts, card_facts, license_from_text
 from ptmlock.hubs.interface import Hub, OpenFile
 from ptmlock.hubs.selection import effective_patterns, recorded_selection, select_files
 from ptmlock.lockfile import safe_relpath
@@ -112,12 +114,7 @@ class HuggingFaceHub(Hub):
             group=request.group,
             libraries=libraries,
             patterns=recorded,
-            gated=bool(info.gated),
-            library_name=info.library_name,
-            task=info.pipeline_tag,
-            last_modified=info.last_modified.date().isoformat() if info.last_modified else None,
-            parameters=info.safetensors.total if info.safetensors else None,
-            **self._card_facts(request.id, info),
+            **self._card_facts(request.id, info, siblings).fields(),
         )
 
     def _locked_file(self, model_id: str, commit: str, sibling: Any) -> LockedFile:
@@ -130,10 +127,23 @@ class HuggingFaceHub(Hub):
             path=sibling.rfilename, size=len(data), sha256=hashlib.sha256(data).hexdigest()
         )
 
-    def _card_facts(self, model_id: str, info: ModelInfo) -> dict[str, Any]:
-        card: dict[str, Any] = info.card_data.to_dict() if info.card_data is not None else {}  # type: ignore[no-untyped-call]
-        license_ = card.get("license")
-        return {"license": license_ if isinstance(license_, str) else None}
+    def _card_facts(self, model_id: str, info: ModelInfo, siblings: dict[str, Any]) -> CardFacts:
+        """Licence, lineage, task, size facts from the Hub's answer and the model card.
+
+        With no licence in the card, a LICENSE file in the repo is read and recognised.
+        """
+        readme = (
+            self._read_small(model_id, info.sha or "", "README.md")
+            if "README.md" in siblings
+            else None
+        )
+        facts = card_facts(_info_dict(info), readme)
+        if facts.license is None:
+            name = next((n for n in LICENSE_FILES if n in siblings), None)
+            if name is not None:
+                text = self._read_small(model_id, info.sha or "", name)
+                facts = replace(facts, license=license_from_text(text.decode("utf-8", "replace")))
+        return facts
 
     def _read_small(self, model_id: str, commit: str, path: str) -> bytes:
         url = hf_hub_url(model_id, path, revision=commit, endpoint=self.endpoint)
@@ -217,6 +227,22 @@ class HuggingFaceHub(Hub):
         if isinstance(exc, httpx2.TransportError):
             return errors.TransientHubError(f"{where}: {type(exc).__name__}")
         raise exc  # not a hub failure: a bug, let it surface
+
+
+def _info_dict(info: ModelInfo) -> dict[str, Any]:
+    """The parts of the raw model-info answer card.py reads, from huggingface_hub's object."""
+    card = info.card_data.to_dict() if info.card_data is not None else {}  # type: ignore[no-untyped-call]
+    safetensors = info.safetensors
+    return {
+        "cardData": card,
+        "tags": info.tags or [],
+        "library_name": info.library_name,
+        "pipeline_tag": info.pipeline_tag,
+        "gated": info.gated,
+        "safetensors": {"total": safetensors.total} if safetensors is not None else None,
+        "lastModified": info.last_modified.isoformat() if info.last_modified else None,
+        "config": info.config or {},
+    }
 
 
 class _Response:

@@ -115,3 +115,44 @@ def test_resolve_unreachable_endpoint_names_it(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
     with pytest.raises(errors.HubUnreachableError, match=r"http://127\.0\.0\.1:9"):
         HuggingFaceHub(policy=FAST).resolve(ModelRequest(hub="huggingface", id="org/m"))
+
+
+def test_resolve_captures_card_facts(store: RepoStore, hf_env: HfEnv) -> None:
+    make_transformers_repo(
+        store,
+        "org/tuned",
+        license="apache-2.0",
+        base_model="org/base",
+        datasets=["imdb", "sst2"],
+        pipeline_tag="text-classification",
+    )
+    locked = _hub(hf_env).resolve(ModelRequest(hub="huggingface", id="org/tuned"))
+    readme = transformers_files(
+        license="apache-2.0",
+        base_model="org/base",
+        datasets=["imdb", "sst2"],
+        pipeline_tag="text-classification",
+    )["README.md"]
+    assert locked.license == "Apache-2.0"
+    assert [(b.id, b.relation) for b in locked.base_models] == [("org/base", "finetune")]
+    assert locked.datasets == ("imdb", "sst2")
+    assert (locked.task, locked.library_name) == ("text-classification", "transformers")
+    assert locked.card_sha256 == hashlib.sha256(readme).hexdigest()
+    assert locked.parameters == 52  # from the safetensors header
+    assert locked.architecture == "BertForMaskedLM"
+    assert locked.last_modified is not None and locked.gated is False
+
+
+def test_resolve_reads_a_license_file_when_the_card_has_none(
+    store: RepoStore, hf_env: HfEnv
+) -> None:
+    files = transformers_files()
+    files["README.md"] = b"# no front matter\n"
+    files["LICENSE"] = b"      Apache License\n        Version 2.0, January 2004\n"
+    store.commit("org/lic", files)
+    store.commit(
+        "org/none", {**files, "LICENSE": b"All rights reserved by nobody in particular.\n"}
+    )
+    hub = _hub(hf_env)
+    assert hub.resolve(ModelRequest(hub="huggingface", id="org/lic")).license == "Apache-2.0"
+    assert hub.resolve(ModelRequest(hub="huggingface", id="org/none")).license == "LicenseRef-file"
