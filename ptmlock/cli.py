@@ -461,6 +461,11 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument(
         "--reproducible", action="store_true", help="fixed serial number and timestamp"
     )
+    exp.add_argument(
+        "--validate",
+        action="store_true",
+        help="also schema-validate CycloneDX JSON (slow on large BOMs; XML is always validated)",
+    )
     exp.add_argument("--project-name", help="the root component (default: the lock's folder name)")
     exp.add_argument("--project-version", help="the root component's version")
     exp.set_defaults(handler=cmd_export)

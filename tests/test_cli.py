@@ -243,3 +243,28 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["install", "--jobs", "many"])
     assert info.value.code == 2
+
+
+def test_export_formats_validate_and_reproduce(
+    project: Path, capsys: pytest.CaptureFixture[str], hf_env: HfEnv
+) -> None:
+    assert _run(capsys, "scan", str(project))[0] == 0
+    lock = str(project / "ptm.lock")
+    runs = [
+        _run(
+            capsys,
+            "export",
+            "--lock",
+            lock,
+            "--format",
+            "cyclonedx-json",
+            "--reproducible",
+            "--validate",
+        )
+        for _ in range(2)
+    ]
+    assert runs[0][0] == 0 and runs[0][1] == runs[1][1]  # same lock, same bytes
+    code, out, _ = _run(capsys, "export", "--lock", lock, "--format", "markdown")
+    assert code == 0 and "org/classifier" in out
+    code, out, err = _run(capsys, "export", "--lock", lock, "--format", "pdf")
+    assert code == 2 and "unknown export format" in err
