@@ -27,8 +27,8 @@ OPTIONS = ExportOptions(
 
 def export_json(lock: Lock, **changes: Any) -> dict[str, Any]:
     options = ExportOptions(**{**_as_kwargs(OPTIONS), **changes})
-    # The exporter validates every document with the library's strict validator before returning
-    # it; the independent re-validation lives in the format x version tests below (it is slow).
+    # Schema validation with the library's strict validator lives in the format x version tests
+    # below and in test_from_server.py (it is slow: jsonschema checks every URL's syntax).
     data = get_exporter("cyclonedx-json").export(lock, options)
     doc: dict[str, Any] = json.loads(data)
     return doc
