@@ -248,3 +248,22 @@ def test_install_ctrl_c_leaves_no_half_file_and_resumes(
     assert any(f.action == "resumed" for f in report.fetched)  # type: ignore[attr-defined]
     assert f"bytes={have}-" in [r.range for r in mirror.requests]
     assert verify(lock, cache_dir=hf_env.cache, full=True).ok
+
+
+def test_install_two_processes_at_once_into_one_cache(
+    store: RepoStore, hf_env: HfEnv, mirror: MirrorServer, tmp_path: Path
+) -> None:
+    lock = _lock(store, big=True)
+    lock_path = tmp_path / "ptm.lock"
+    write_lock(lock, lock_path)
+    mirror.faults.add(kind="slow", match=hashlib.sha256(BIG).hexdigest(), bytes_per_second=4e6)
+    command = [sys.executable, "-m", "ptmlock", "install", "--lock", str(lock_path), "--json"]
+    procs = [
+        subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [proc.communicate(timeout=120)[0] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], outputs
+    assert verify(lock, cache_dir=hf_env.cache, full=True).ok
+    blob = hf_env.cache / "models--org--tiny" / "blobs" / hashlib.sha256(BIG).hexdigest()
+    assert not blob.with_name(blob.name + ".incomplete").exists()
