@@ -19,7 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from ptmlock.detectors.interface import Detector, ProjectContext
-from ptmlock.detectors.signatures import ROOT_MODULES, CallFacts, Signature, match_signature
+from ptmlock.detectors.signatures import ROOT_MODULES, Signature, match_signature
+from ptmlock.detectors.transforms import CallFacts
 from ptmlock.detectors.values import Binding, Resolver, Symbol, Value
 from ptmlock.models import Reference
 

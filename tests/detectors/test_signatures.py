@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ptmlock.detectors.signatures import (
-    SIGNATURES,
-    CallFacts,
-    Target,
-    is_hub_id,
-    match_signature,
-)
+from ptmlock.detectors.signatures import SIGNATURES, match_signature
+from ptmlock.detectors.transforms import CallFacts, Target, is_hub_id
 from ptmlock.detectors.values import Symbol
 
 
