@@ -21,8 +21,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from ptmlock.atomic import write_atomic
 from ptmlock.errors import UnsafePathError
-from ptmlock.lockfile import safe_relpath, write_atomic
+from ptmlock.lockfile import safe_relpath
 
 __all__ = ["ModelCache", "VerifiedRecord"]
 

@@ -285,10 +285,11 @@ def _problem(problem: Any) -> dict[str, str]:
 
 # -- export -------------------------------------------------------------------------------------
 def cmd_export(args: argparse.Namespace) -> int:
+    from ptmlock.atomic import write_atomic
     from ptmlock.env import endpoint_from_env
     from ptmlock.exporters import get_exporter
     from ptmlock.exporters.interface import ExportOptions
-    from ptmlock.lockfile import read_lock, write_atomic
+    from ptmlock.lockfile import read_lock
 
     lock_path = _lock_path(args)
     lock = read_lock(lock_path)
@@ -381,10 +382,26 @@ def cmd_mirror_import(args: argparse.Namespace) -> int:
 
 
 # -- [tool.ptmlock] -----------------------------------------------------------------------------
+def _pyproject(args: argparse.Namespace) -> Path:
+    folder = Path(args.project)
+    if not folder.is_dir():
+        raise errors.ConfigError(f"{folder}: not a directory (--project names the project root)")
+    return folder / "pyproject.toml"
+
+
 def cmd_add(args: argparse.Namespace) -> int:
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils._validators import validate_repo_id
+
     from ptmlock.project_config import add_model
 
-    pyproject = Path(args.project) / "pyproject.toml"
+    pyproject = _pyproject(args)
+    try:
+        validate_repo_id(args.model_id)
+    except HFValidationError:
+        raise errors.ConfigError(
+            f"{args.model_id!r} is not a Hugging Face model id (expected org/name or name)"
+        ) from None
     add_model(pyproject, args.model_id, revision=args.revision, patterns=tuple(args.pattern or ()))
     print(f"{pyproject}: added {args.model_id} to [tool.ptmlock]; run `ptmlock scan` to lock it")
     return EXIT_OK
@@ -393,7 +410,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 def cmd_ignore(args: argparse.Namespace) -> int:
     from ptmlock.project_config import add_ignore
 
-    pyproject = Path(args.project) / "pyproject.toml"
+    pyproject = _pyproject(args)
     add_ignore(pyproject, args.entry)
     print(f"{pyproject}: ignoring {args.entry}")
     return EXIT_OK

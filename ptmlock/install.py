@@ -25,6 +25,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from ptmlock.atomic import write_atomic
 from ptmlock.cache import ModelCache
 from ptmlock.errors import (
     IntegrityError,
@@ -36,7 +37,7 @@ from ptmlock.errors import (
 from ptmlock.hashing import sha256_file, sha256_prefix
 from ptmlock.hubs.interface import Hub
 from ptmlock.layout import Layout, Placement
-from ptmlock.lockfile import safe_relpath, write_atomic
+from ptmlock.lockfile import safe_relpath
 from ptmlock.models import Lock, LockedFile, LockedModel
 from ptmlock.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
 

@@ -9,9 +9,7 @@ fields left out, no timestamps, so the same inputs give the same bytes.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,6 +17,7 @@ from typing import Any, TypeVar
 import tomlkit
 import tomlkit.exceptions
 
+from ptmlock.atomic import write_atomic
 from ptmlock.errors import LockFileError
 from ptmlock.models import HUBS, BaseModelRef, Lock, LockedFile, LockedModel
 
@@ -29,7 +28,6 @@ __all__ = [
     "lock_from_dict",
     "lock_to_dict",
     "read_lock",
-    "write_atomic",
     "write_lock",
 ]
 
@@ -272,21 +270,6 @@ def write_lock(lock: Lock, path: Path) -> bool:
         pass
     write_atomic(path, text.encode("utf-8"))
     return True
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def safe_relpath(path: str) -> bool:

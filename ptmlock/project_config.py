@@ -26,8 +26,6 @@ spacing and key order survive, and write atomically.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import tomllib
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -37,6 +35,7 @@ from typing import Any, NoReturn, cast
 import tomlkit
 from tomlkit.items import AoT, Table
 
+from ptmlock.atomic import write_atomic
 from ptmlock.errors import ConfigError
 from ptmlock.models import HUBS, HubName
 
@@ -255,17 +254,8 @@ def _is_header(line: str) -> bool:
 
 
 def _write_document(pyproject: Path, doc: tomlkit.TOMLDocument, before: str) -> None:
-    """Write beside the target and rename, so a crash never leaves half a pyproject.toml."""
+    """Check what we wrote still parses as our table, then replace the file atomically."""
     text = _tidy(before, tomlkit.dumps(doc))
     parse_config(tomllib.loads(text).get("tool", {}).get("ptmlock", {}))
-    fd, tmp = tempfile.mkstemp(prefix=f".{pyproject.name}.", dir=pyproject.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        if pyproject.exists():
-            Path(tmp).chmod(pyproject.stat().st_mode & 0o7777)
-        Path(tmp).replace(pyproject)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(pyproject, text.encode("utf-8"))
     logger.debug("updated %s", pyproject)

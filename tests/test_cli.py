@@ -257,3 +257,31 @@ def test_export_formats_validate_and_reproduce(
     assert code == 0 and "org/classifier" in out
     code, out, err = _run(capsys, "export", "--lock", lock, "--format", "pdf")
     assert code == 2 and "unknown export format" in err
+
+
+def test_add_and_ignore_edit_pyproject_and_reject_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('# mine\n[project]\nname = "x"   # keep\n')
+    pyproject.chmod(0o640)
+    assert (
+        _run(capsys, "add", "org/runtime", "--revision", "v2", "--project", str(tmp_path))[0] == 0
+    )
+    assert _run(capsys, "ignore", "org/noise", "--project", str(tmp_path))[0] == 0
+    text = pyproject.read_text()
+    assert text.startswith('# mine\n[project]\nname = "x"   # keep\n')
+    assert 'id = "org/runtime"' in text and '"org/noise"' in text
+    assert pyproject.stat().st_mode & 0o777 == 0o640  # permissions survive the atomic rewrite
+    code, _, err = _run(capsys, "add", "not a/valid/id", "--project", str(tmp_path))
+    assert code == 2 and "not a Hugging Face model id" in err
+    code, _, err = _run(capsys, "add", "org/x", "--project", str(tmp_path / "missing"))
+    assert code == 2 and "not a directory" in err
+    assert pyproject.read_text() == text
+
+
+def test_new_lock_is_readable_by_others(
+    project: Path, capsys: pytest.CaptureFixture[str], hf_env: HfEnv
+) -> None:
+    assert _run(capsys, "scan", str(project))[0] == 0
+    assert (project / "ptm.lock").stat().st_mode & 0o044 == 0o044  # not mkstemp's 0600
