@@ -1,8 +1,9 @@
 """CycloneDX ML-BOM export (``cyclonedx-json``, ``cyclonedx-xml``), spec 1.5 or 1.6 (default).
 
 The document is built with cyclonedx-python-lib (see _cdx_bom for the layout), completed with the
-``modelCard`` the library doesn't model (_cdx_doc), and validated against the schema of the
-requested version before it is returned.
+``modelCard`` the library doesn't model (_cdx_doc). XML is validated against the XSD of the
+requested version before it is returned; JSON only with ``ExportOptions.validate`` (``--validate``),
+since jsonschema's IRI check costs ~60 ms per URL. The tests validate every document.
 
 Reproducible output: with ``ExportOptions.reproducible`` or ``source_date_epoch`` the serial number
 is a uuid5 of the lock's content (plus project name, version and spec version) and the timestamp is
@@ -12,8 +13,8 @@ the serial is random and the timestamp is now, as the spec intends.
 ``--merge``: ``ExportOptions.merge`` holds an existing BOM of the same format (e.g. the project's
 Python packages from cyclonedx-py). All of its content and its metadata component are kept; the
 model components and their dependency edges are added (the metadata component depends on every
-model), the BOM ``version`` is incremented since this is a modification of that BOM, and the result
-is validated.
+model), the BOM ``version`` is incremented since this is a modification of that BOM. The BOM to
+merge into is user input, so it is always schema-validated first.
 """
 
 from __future__ import annotations
