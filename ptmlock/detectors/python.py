@@ -13,326 +13,20 @@ from __future__ import annotations
 import ast
 import itertools
 import logging
-from collections import defaultdict
-from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
+from dataclasses import dataclass
 
 from ptmlock.detectors.interface import Detector, ProjectContext
+from ptmlock.detectors.pyindex import ModuleIndex, Project
 from ptmlock.detectors.signatures import ROOT_MODULES, Signature, match_signature
-from ptmlock.detectors.transforms import CallFacts
-from ptmlock.detectors.values import Binding, Resolver, Symbol, Value
+from ptmlock.detectors.transforms import CallFacts, Target
+from ptmlock.detectors.values import Resolver, Symbol, Value
 from ptmlock.models import Reference
 
-__all__ = ["ModuleIndex", "Project", "PythonDetector", "analyze_source"]
+__all__ = ["PythonDetector", "analyze_source"]
 
 logger = logging.getLogger(__name__)
 
 MAX_CONTEXTS = 32  # callers of a loader's function resolved one by one (beyond: all at once)
-
-Scope = ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
-FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
-_SCOPES = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
-
-
-@dataclass(eq=False, slots=True)
-class ModuleIndex:
-    """One parsed module and the tables value-following reads, built in one walk."""
-
-    relpath: str
-    modname: str
-    tree: ast.Module
-    parents: dict[ast.AST, ast.AST] = field(default_factory=dict)
-    imports: dict[str, str] = field(default_factory=dict)  # local name -> dotted name
-    star_imports: list[str] = field(default_factory=list)
-    classes: dict[str, list[ast.ClassDef]] = field(default_factory=lambda: defaultdict(list))
-    functions: dict[str, list[FunctionNode]] = field(default_factory=lambda: defaultdict(list))
-    calls: list[ast.Call] = field(default_factory=list)
-    calls_by_name: dict[str, list[ast.Call]] = field(default_factory=lambda: defaultdict(list))
-    options: dict[str, list[ast.Call]] = field(default_factory=lambda: defaultdict(list))
-    self_assigns: dict[tuple[ast.ClassDef, str], list[ast.expr]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
-    walruses: list[ast.NamedExpr] = field(default_factory=list)
-    _scopes: dict[ast.AST, dict[str, list[Binding]]] = field(default_factory=dict)
-
-    @classmethod
-    def parse(cls, relpath: str, modname: str, text: str) -> ModuleIndex | None:
-        """Index ``text``, or None when it does not parse (bad syntax, absurd nesting)."""
-        try:
-            tree = ast.parse(text, filename=relpath)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            logger.debug("%s does not parse; skipped", relpath)
-            return None
-        index = cls(relpath=relpath, modname=modname, tree=tree)
-        index._build()
-        return index
-
-    @property
-    def package(self) -> str:
-        if self.relpath.endswith("__init__.py"):
-            return self.modname
-        return self.modname.rpartition(".")[0]
-
-    def _build(self) -> None:
-        stack: list[ast.AST] = [self.tree]
-        while stack:
-            node = stack.pop()
-            children = list(ast.iter_child_nodes(node))
-            for child in children:
-                self.parents[child] = node
-            stack.extend(reversed(children))
-            if isinstance(node, ast.Import | ast.ImportFrom):
-                self._add_import(node)
-            elif isinstance(node, ast.ClassDef):
-                self.classes[node.name].append(node)
-            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                self.functions[node.name].append(node)
-            elif isinstance(node, ast.Call):
-                self._add_call(node)
-            elif isinstance(node, ast.Assign | ast.AnnAssign):
-                self._add_self_assign(node)
-            elif isinstance(node, ast.NamedExpr):
-                self.walruses.append(node)
-
-    def _add_import(self, node: ast.Import | ast.ImportFrom) -> None:
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    self.imports[alias.asname] = alias.name
-                else:
-                    root = alias.name.split(".", 1)[0]
-                    self.imports.setdefault(root, root)
-            return
-        base = node.module or ""
-        if node.level:
-            parts = self.package.split(".") if self.package else []
-            parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
-            base = ".".join([*parts, *([node.module] if node.module else [])])
-        for alias in node.names:
-            if alias.name == "*":
-                self.star_imports.append(base)
-            else:
-                self.imports[alias.asname or alias.name] = f"{base}.{alias.name}".lstrip(".")
-
-    def _add_call(self, node: ast.Call) -> None:
-        self.calls.append(node)
-        func = node.func
-        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-        if name:
-            self.calls_by_name[name].append(node)
-        if name == "add_argument":
-            dest = _option_dest(node)
-            if dest:
-                self.options[dest].append(node)
-        elif name == "set_defaults":
-            for kw in node.keywords:
-                if kw.arg:
-                    self.options[kw.arg].append(node)
-
-    def _add_self_assign(self, node: ast.Assign | ast.AnnAssign) -> None:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        for target in targets:
-            if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)):
-                continue
-            if target.value.id in ("self", "cls") and node.value is not None:
-                cls = self.enclosing_class(node)
-                if cls is not None:
-                    self.self_assigns[(cls, target.attr)].append(node.value)
-
-    # --- scopes -------------------------------------------------------------------------
-
-    def enclosing(self, node: ast.AST) -> Scope:
-        """The innermost scope (module, class, function, lambda) around ``node``."""
-        current = self.parents.get(node)
-        while current is not None and not isinstance(current, _SCOPES):
-            current = self.parents.get(current)
-        return current if current is not None else self.tree
-
-    def enclosing_class(self, node: ast.AST) -> ast.ClassDef | None:
-        """The class whose method contains ``node``."""
-        scope = self.enclosing(node)
-        while not isinstance(scope, ast.Module):
-            if isinstance(scope, ast.ClassDef):
-                return scope
-            scope = self.enclosing(scope)
-        return None
-
-    def bindings(self, scope: Scope) -> dict[str, list[Binding]]:
-        """Every binding of every name in ``scope`` (not in nested functions or classes)."""
-        table = self._scopes.get(scope)
-        if table is None:
-            table = defaultdict(list)
-            if isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-                _bind_params(scope.args, table)
-            if not isinstance(scope, ast.Lambda):
-                _bind_block(scope.body, table, unconditional=True)
-            for walrus in self.walruses:
-                if self.enclosing(walrus) is scope and isinstance(walrus.target, ast.Name):
-                    table[walrus.target.id].append(Binding("assign", walrus, walrus.value))
-            self._scopes[scope] = table
-        return table
-
-
-def _option_dest(call: ast.Call) -> str | None:
-    """The attribute argparse stores an option under (``--model-name`` -> ``model_name``)."""
-    for kw in call.keywords:
-        if kw.arg == "dest" and isinstance(kw.value, ast.Constant):
-            return str(kw.value.value)
-    flags = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-    longs = [f for f in flags if f.startswith("--")]
-    chosen = longs[0] if longs else (flags[0] if flags else None)
-    return chosen.lstrip("-").replace("-", "_") if chosen else None
-
-
-def _bind_params(args: ast.arguments, table: dict[str, list[Binding]]) -> None:
-    positional = [*args.posonlyargs, *args.args]
-    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
-    defaults += list(args.defaults)
-    pairs = [
-        *zip(positional, defaults, strict=True),
-        *zip(args.kwonlyargs, args.kw_defaults, strict=True),
-    ]
-    for arg, default in pairs:
-        table[arg.arg].append(Binding("param", arg, default))
-    for extra in (args.vararg, args.kwarg):
-        if extra is not None:
-            table[extra.arg].append(Binding("param", extra, None))
-
-
-def _bind_target(
-    target: ast.expr, binding: Binding, path: tuple[int, ...], table: dict[str, list[Binding]]
-) -> None:
-    if isinstance(target, ast.Name):
-        table[target.id].append(
-            Binding(binding.kind, binding.node, binding.value, path, binding.unconditional)
-        )
-    elif isinstance(target, ast.Tuple | ast.List):
-        for position, element in enumerate(target.elts):
-            _bind_target(element, binding, (*path, position), table)
-
-
-def _bind_block(body: list[ast.stmt], table: dict[str, list[Binding]], unconditional: bool) -> None:
-    """Record the bindings of a statement list, descending into blocks but not definitions."""
-    for stmt in body:
-        if isinstance(stmt, ast.Assign):
-            for target in stmt.targets:
-                _bind_target(
-                    target, Binding("assign", stmt, stmt.value, (), unconditional), (), table
-                )
-        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
-            _bind_target(
-                stmt.target, Binding("assign", stmt, stmt.value, (), unconditional), (), table
-            )
-        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
-            grown = ast.BinOp(
-                left=ast.Name(id=stmt.target.id, ctx=ast.Load()), op=stmt.op, right=stmt.value
-            )
-            ast.copy_location(grown, stmt)
-            ast.copy_location(grown.left, stmt)
-            table[stmt.target.id].append(Binding("assign", stmt, grown, (), unconditional))
-        elif isinstance(stmt, ast.For | ast.AsyncFor):
-            _bind_target(stmt.target, Binding("loop", stmt, stmt.iter, (), False), (), table)
-        elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            kind = "class" if isinstance(stmt, ast.ClassDef) else "def"
-            table[stmt.name].append(Binding(kind, stmt, None, (), unconditional))
-            continue
-        elif isinstance(stmt, ast.With | ast.AsyncWith):
-            for item in stmt.items:
-                if item.optional_vars is not None:
-                    _bind_target(
-                        item.optional_vars,
-                        Binding("assign", stmt, item.context_expr, (), False),
-                        (),
-                        table,
-                    )
-        for block in _sub_blocks(stmt):
-            _bind_block(block, table, unconditional=False)
-
-
-def _sub_blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
-    blocks: list[list[ast.stmt]] = []
-    for name in ("body", "orelse", "finalbody"):
-        block = getattr(stmt, name, None)
-        if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
-            blocks.append(block)
-    blocks.extend(handler.body for handler in getattr(stmt, "handlers", []))
-    blocks.extend(case.body for case in getattr(stmt, "cases", []))
-    return blocks
-
-
-# --- the project: other modules, for imported constants -------------------------------------
-
-
-@lru_cache(maxsize=512)
-def _parse_file(
-    path: str, relpath: str, modname: str, stamp: tuple[int, int]
-) -> ModuleIndex | None:
-    """Parse a project module once per (path, mtime, size); imports reuse it across files."""
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    return ModuleIndex.parse(relpath, modname, text)
-
-
-class Project:
-    """The modules of the scanned project, parsed on demand when a constant is imported."""
-
-    def __init__(self, context: ProjectContext) -> None:
-        self.context = context
-        self._by_path = {relpath: name for name, relpath in context.modules.items()}
-        self._current: dict[str, ModuleIndex] = {}
-
-    def modname(self, relpath: str) -> str:
-        """The dotted module name of ``relpath`` ("pkg/mod.py" -> "pkg.mod")."""
-        known = self._by_path.get(relpath)
-        if known:
-            return known
-        stem = relpath.removesuffix(".py").removesuffix(".ipynb").removesuffix("/__init__")
-        return stem.removeprefix("src/").replace("/", ".")
-
-    def add(self, module: ModuleIndex) -> None:
-        """Register the module being analysed (its text may differ from the file on disk)."""
-        self._current[module.modname] = module
-
-    def module(self, modname: str) -> ModuleIndex | None:
-        """The project module ``modname``, or None when it is not part of the project."""
-        if modname in self._current:
-            return self._current[modname]
-        relpath = self._relpath(modname)
-        if relpath is None:
-            return None
-        path = self.context.root / relpath
-        try:
-            stat = path.stat()
-        except OSError:
-            return None
-        return _parse_file(str(path), relpath, modname, (stat.st_mtime_ns, stat.st_size))
-
-    def _relpath(self, modname: str) -> str | None:
-        if self.context.modules:
-            return self.context.modules.get(modname)
-        base = modname.replace(".", "/")
-        for candidate in (
-            f"{base}.py",
-            f"{base}/__init__.py",
-            f"src/{base}.py",
-            f"src/{base}/__init__.py",
-        ):
-            if (self.context.root / candidate).is_file():
-                return candidate
-        return None
-
-    def split(self, dotted: str) -> tuple[ModuleIndex, list[str]] | None:
-        """The longest project-module prefix of ``dotted`` and the attribute path after it."""
-        parts = dotted.split(".")
-        for cut in range(len(parts), 0, -1):
-            module = self.module(".".join(parts[:cut]))
-            if module is not None:
-                return module, parts[cut:]
-        return None
-
 
 # --- the detector ----------------------------------------------------------------------------
 
@@ -501,12 +195,10 @@ class _Site:
         return refs
 
     def _build(self, values: list[Value], facts: CallFacts, with_file: bool) -> list[Reference]:
-        signature = self.signature
-        revisions: list[object] = self._first(None, signature.revision_kw) or [None]
-        files: list[object] = [None]
-        if with_file and (signature.file_pos is not None or signature.file_kw):
-            files = self._first(signature.file_pos, signature.file_kw) or [None]
-        subfolder = facts.extras.get("subfolder")
+        """References for each value the model argument takes (revision x file); when none
+        resolves, one unresolved reference saying why."""
+        revisions: list[object] = self._first(None, self.signature.revision_kw) or [None]
+        paths = self._file_paths(facts) if with_file else [None]
         refs: list[Reference] = []
         reasons: list[str] = []
         for value in values:
@@ -517,42 +209,56 @@ class _Site:
             if value.reason is not None or value.value is None:
                 reasons.append(value.reason or "the model is None here and chosen at run time")
                 continue
-            target = signature.transform(value.value, facts)
+            target = self.signature.transform(value.value, facts)
             if target is None and isinstance(value.value, Symbol):
                 reasons.append(f"the value comes from {value.value.qualname} at run time")
             if target is None:
                 continue
-            for revision, file in itertools.product(revisions, files):
-                path = f"{subfolder}/{file}" if file and isinstance(subfolder, str) else file
-                library = signature.file_library if path and signature.file_library else None
-                refs.append(
-                    Reference(
-                        file=self.module.relpath,
-                        line=self.call.lineno,
-                        hub=target.hub,
-                        model=target.model,
-                        revision=target.revision
-                        or (revision if isinstance(revision, str) else None),
-                        api=self.api,
-                        how=value.how,
-                        confidence="high" if value.how == "literal" else "medium",
-                        library=target.library or library or signature.library,
-                        files=target.files or ((path,) if isinstance(path, str) else ()),
-                        group=value.group,
-                    )
-                )
+            refs += [
+                self._reference(value, target, revision, path)
+                for revision, path in itertools.product(revisions, paths)
+            ]
         if refs or not reasons:
             return refs
+        return [self._unresolved(reasons[0])]
+
+    def _file_paths(self, facts: CallFacts) -> list[object]:
+        """The file arguments' values, inside ``subfolder=`` when one is given."""
+        signature = self.signature
+        files: list[object] = [None]
+        if signature.file_pos is not None or signature.file_kw:
+            files = self._first(signature.file_pos, signature.file_kw) or [None]
+        subfolder = facts.extras.get("subfolder")
         return [
-            Reference(
-                file=self.module.relpath,
-                line=self.call.lineno,
-                hub=signature.hub,
-                model=None,
-                api=self.api,
-                how="unresolved",
-                confidence="low",
-                library=signature.library,
-                reason=reasons[0],
-            )
+            f"{subfolder}/{file}" if file and isinstance(subfolder, str) else file for file in files
         ]
+
+    def _reference(self, value: Value, target: Target, revision: object, path: object) -> Reference:
+        signature = self.signature
+        library = signature.file_library if path and signature.file_library else None
+        return Reference(
+            file=self.module.relpath,
+            line=self.call.lineno,
+            hub=target.hub,
+            model=target.model,
+            revision=target.revision or (revision if isinstance(revision, str) else None),
+            api=self.api,
+            how=value.how,
+            confidence="high" if value.how == "literal" else "medium",
+            library=target.library or library or signature.library,
+            files=target.files or ((path,) if isinstance(path, str) else ()),
+            group=value.group,
+        )
+
+    def _unresolved(self, reason: str) -> Reference:
+        return Reference(
+            file=self.module.relpath,
+            line=self.call.lineno,
+            hub=self.signature.hub,
+            model=None,
+            api=self.api,
+            how="unresolved",
+            confidence="low",
+            library=self.signature.library,
+            reason=reason,
+        )

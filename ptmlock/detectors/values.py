@@ -19,10 +19,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from ptmlock.detectors.python import ModuleIndex, Project
+from ptmlock.detectors.pybindings import Binding
 
-__all__ = ["MAX_DEPTH", "MAX_STEPS", "Binding", "Resolver", "Symbol", "Value"]
+if TYPE_CHECKING:
+    from ptmlock.detectors.pyindex import ModuleIndex, Project
+
+__all__ = ["MAX_DEPTH", "MAX_STEPS", "Resolver", "Symbol", "Value"]
 
 MAX_DEPTH = 24  # bindings followed from a loader argument to a literal
 MAX_STEPS = 5000  # total work per argument; pathological files stop here
@@ -54,21 +56,6 @@ _PATH_CALLS = frozenset({
 })  # fmt: skip
 _TOO_DEEP = f"the value passes through more than {MAX_DEPTH} steps"
 _TOO_MUCH = "the value depends on too many alternatives to follow"
-
-
-@dataclass(frozen=True, slots=True)
-class Binding:
-    """One place a name gets a value: ``kind`` is assign, param, loop, def or class."""
-
-    kind: str
-    node: ast.AST  # the statement, the ast.arg, or the definition
-    value: ast.expr | None  # right-hand side, loop iterable, or parameter default
-    path: tuple[int, ...] = ()  # position inside a tuple target
-    unconditional: bool = True  # directly in the scope's body (kills earlier bindings)
-
-    @property
-    def line(self) -> int:
-        return int(getattr(self.node, "lineno", 0))
 
 
 class _OutOfBudget(Exception):
@@ -161,17 +148,6 @@ def _label(expr: ast.expr) -> str:
         inner = expr.func.value if isinstance(expr.func, ast.Attribute) else expr.args[0]
         expr = inner
     return ast.unparse(expr)
-
-
-def _target_path(target: ast.expr, name: str) -> tuple[int, ...] | None:
-    if isinstance(target, ast.Name):
-        return () if target.id == name else None
-    if isinstance(target, ast.Tuple | ast.List):
-        for position, element in enumerate(target.elts):
-            inner = _target_path(element, name)
-            if inner is not None:
-                return (position, *inner)
-    return None
 
 
 def _pick(elem: _Elem, path: tuple[int, ...]) -> _Elem | None:
@@ -418,42 +394,13 @@ class Resolver:
         return out
 
     def _name_sources(self, module: ModuleIndex, node: ast.Name, depth: int) -> list[_Src]:
-        bindings = self._lookup(module, node)
+        bindings = module.lookup(node)
         if bindings is None:
             return self._import_sources(module, node.id, depth)
         out: list[_Src] = []
         for binding in bindings:
             out.extend(self._binding_sources(module, binding, node.id, depth))
         return out
-
-    def _lookup(self, module: ModuleIndex, node: ast.Name) -> list[Binding] | None:
-        """The bindings ``node`` can see, innermost scope first (Python's rules, roughly)."""
-        current: ast.AST = node
-        while True:
-            parent = module.parents.get(current)
-            if parent is None or isinstance(
-                parent,
-                ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef | ast.Module,
-            ):
-                break
-            if isinstance(parent, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
-                for gen in parent.generators:
-                    path = _target_path(gen.target, node.id)
-                    if path is not None and current is not gen.iter:
-                        return [Binding("loop", gen.target, gen.iter, path, False)]
-            current = parent
-        scope = module.enclosing(node)
-        innermost = True
-        while True:
-            if innermost or not isinstance(scope, ast.ClassDef):
-                table = module.bindings(scope)
-                if node.id in table:
-                    found = table[node.id]
-                    return _reaching(found, node.lineno) if innermost else found
-            if isinstance(scope, ast.Module):
-                return None
-            scope = module.enclosing(scope)
-            innermost = False
 
     def _binding_sources(
         self, module: ModuleIndex, binding: Binding, name: str, depth: int
@@ -798,7 +745,7 @@ class Resolver:
 
     def _return_sources(self, module: ModuleIndex, func: ast.Name, depth: int) -> list[_Src] | None:
         """A call of a helper defined in this file: what its ``return`` statements give."""
-        bindings = self._lookup(module, func)
+        bindings = module.lookup(func)
         defs = [b.node for b in bindings or [] if b.kind == "def"]
         if not defs:
             return None
@@ -957,7 +904,7 @@ class Resolver:
             cls = module.enclosing_class(node)
             if cls is not None:
                 return [_ClassObj(module, cls)]
-        bindings = self._lookup(module, node)
+        bindings = module.lookup(node)
         if bindings is None:
             return self._import_objects(module, node.id, depth)
         out: list[_Obj] = []
@@ -1137,16 +1084,3 @@ def _returns(func: ast.AST) -> Iterable[ast.Return]:
             node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef
         ):
             stack.extend(ast.iter_child_nodes(node))
-
-
-def _reaching(bindings: list[Binding], line: int) -> list[Binding]:
-    """Bindings that can reach a use on ``line`` in the same scope: those written before it,
-    from the last unconditional assignment on (earlier ones are overwritten)."""
-    ordered = sorted(bindings, key=lambda b: b.line)
-    before = [b for b in ordered if b.line < line]
-    if not before:
-        return ordered
-    start = max(
-        (i for i, b in enumerate(before) if b.unconditional and b.kind != "param"), default=0
-    )
-    return before[start:]
