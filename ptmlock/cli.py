@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -160,8 +161,13 @@ class _ProgressLine:
     def __init__(self, total: int) -> None:
         self.total, self.done, self.started, self.last = total, 0, time.monotonic(), 0.0
         self.active: dict[str, list[int]] = {}
+        self._lock = threading.Lock()  # called from every download thread
 
     def __call__(self, event: str, name: str, amount: int) -> None:
+        with self._lock:
+            self._update(event, name, amount)
+
+    def _update(self, event: str, name: str, amount: int) -> None:
         if event == "start":
             self.active[name] = [0, amount]
         elif event == "bytes":

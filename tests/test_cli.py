@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -285,3 +289,46 @@ def test_new_lock_is_readable_by_others(
 ) -> None:
     assert _run(capsys, "scan", str(project))[0] == 0
     assert (project / "ptm.lock").stat().st_mode & 0o044 == 0o044  # not mkstemp's 0600
+
+
+def test_install_shows_progress_on_a_terminal_only(
+    project: Path, capsys: pytest.CaptureFixture[str], hf_env: HfEnv, tmp_path: Path
+) -> None:
+    assert _run(capsys, "scan", str(project))[0] == 0
+    lock = str(project / "ptm.lock")
+    # not a TTY (pytest captures): no progress line, just the summary
+    code, out, err = _run(capsys, "install", "--lock", lock, "--cache-dir", str(tmp_path / "a"))
+    assert code == 0 and "\r" not in err and out.startswith("installed ")
+    # a real pseudo-terminal: progress with sizes and speed is drawn on stderr
+    script = "import sys; from ptmlock.cli import main; sys.exit(main(sys.argv[1:]))"
+    argv = [
+        sys.executable,
+        "-c",
+        script,
+        "install",
+        "--lock",
+        lock,
+        "--cache-dir",
+        str(tmp_path / "b"),
+    ]
+    main_fd, child_fd = pty.openpty()
+    with subprocess.Popen(argv, stdin=child_fd, stdout=child_fd, stderr=child_fd) as proc:
+        os.close(child_fd)
+        chunks = []
+        while True:
+            try:
+                data = os.read(main_fd, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        status = proc.wait(timeout=60)
+    os.close(main_fd)
+    screen = b"".join(chunks).decode(errors="replace")
+    assert status == 0, screen
+    assert "\r" in screen and "/s ETA" in screen and "every byte verified" in screen
+    code, out, err = _run(
+        capsys, "install", "--lock", lock, "--cache-dir", str(tmp_path / "c"), "-q"
+    )
+    assert code == 0 and out == "" and err == ""
