@@ -16,6 +16,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         if args.format == "json":
             _emit_json(
                 {
-                    "references": [_reference_json(r) for r in refs],
+                    "references": [asdict(r) for r in refs],
                     "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
                     "files_scanned": result.files_scanned,
                 }
@@ -97,7 +98,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
                 "models": [
                     {"hub": m.hub, "id": m.id, "revision": m.revision} for m in locked.lock.models
                 ],
-                "references": [_reference_json(r) for r in refs],
+                "references": [asdict(r) for r in refs],
             }
         )
     else:
@@ -109,25 +110,6 @@ def cmd_scan(args: argparse.Namespace) -> int:
         state = "written" if changed else "unchanged"
         print(f"{lock_path}: {len(locked.lock.models)} model(s), {state}")
     return EXIT_OK
-
-
-def _reference_json(ref: Any) -> dict[str, Any]:
-    return {
-        "file": ref.file,
-        "line": ref.line,
-        "hub": ref.hub,
-        "model": ref.model,
-        "revision": ref.revision,
-        "api": ref.api,
-        "how": ref.how,
-        "confidence": ref.confidence,
-        "group": ref.group,
-        "family": ref.family,
-        "modality": ref.modality,
-        "library": ref.library,
-        "files": list(ref.files),
-        "reason": ref.reason,
-    }
 
 
 def _print_references(refs: Sequence[Any], skipped: Sequence[Any]) -> None:
@@ -232,8 +214,8 @@ def cmd_install(args: argparse.Namespace) -> int:
     if args.json:
         _emit_json(
             {
-                "fetched": [vars_of(f) for f in report.fetched],
-                "reused": [vars_of(f) for f in report.reused],
+                "fetched": [asdict(f) for f in report.fetched],
+                "reused": [asdict(f) for f in report.reused],
                 "bytes_fetched": report.bytes_fetched,
                 "seconds": round(report.seconds, 3),
             }
@@ -251,15 +233,6 @@ def cmd_install(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def vars_of(result: Any) -> dict[str, Any]:
-    return {
-        "model": result.model,
-        "path": result.path,
-        "size": result.size,
-        "action": result.action,
-    }
-
-
 def cmd_verify(args: argparse.Namespace) -> int:
     from ptmlock.lockfile import read_lock
     from ptmlock.verify import verify
@@ -274,7 +247,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 "ok": report.ok,
                 "checked": report.checked,
                 "hashed": report.hashed,
-                "problems": [_problem(p) for p in report.problems],
+                "problems": [asdict(p) for p in report.problems],
             }
         )
     else:
@@ -283,10 +256,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
         verdict = "ok" if report.ok else f"{len(report.problems)} problem(s)"
         print(f"verified {report.checked} file(s) ({report.hashed} hashed): {verdict}")
     return EXIT_OK if report.ok else EXIT_PROBLEMS
-
-
-def _problem(problem: Any) -> dict[str, str]:
-    return {k: getattr(problem, k) for k in ("model", "path", "kind", "expected", "actual")}
 
 
 # -- export -------------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ def error_for_status(response: httpx.Response, what: str) -> errors.PtmlockError
     return errors.HubError(message)
 
 
-def translate(exc: httpx.HTTPError, what: str) -> errors.PtmlockError:
+def translate(exc: Exception, what: str) -> errors.PtmlockError:
     """The ptmlock error for a transport failure."""
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
         return errors.HubUnreachableError(

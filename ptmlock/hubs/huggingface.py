@@ -11,9 +11,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
-from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx2
@@ -34,6 +33,7 @@ from ptmlock.env import endpoint_from_env, offline_from_env
 from ptmlock.hubs.card import LICENSE_FILES, CardFacts, card_facts, license_from_text
 from ptmlock.hubs.interface import Hub, OpenFile
 from ptmlock.hubs.selection import effective_patterns, recorded_selection, select_files
+from ptmlock.hubs.streaming import StreamedFile
 from ptmlock.lockfile import safe_relpath
 from ptmlock.models import LockedFile, LockedModel, ModelRequest
 from ptmlock.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
@@ -149,8 +149,11 @@ class HuggingFaceHub(Hub):
         url = hf_hub_url(model_id, path, revision=commit, endpoint=self.endpoint)
 
         def get() -> bytes:
-            with self._stream(model_id, url, {}) as response:
+            response = self._stream(model_id, url, {})
+            try:
                 return response.read()
+            finally:
+                response.close()
 
         return self._call(model_id, get)
 
@@ -163,9 +166,13 @@ class HuggingFaceHub(Hub):
         headers = {"Accept-Encoding": "identity"}
         if offset:
             headers["Range"] = f"bytes={offset}-"
-        return _HttpFile(self, model.id, url, headers)
+        return StreamedFile(
+            lambda: self._stream(model.id, url, headers),
+            lambda exc: self._translate(model.id, exc),
+            (httpx2.HTTPError,),
+        )
 
-    def _stream(self, model_id: str, url: str, extra: dict[str, str]) -> _Response:
+    def _stream(self, model_id: str, url: str, extra: dict[str, str]) -> httpx2.Response:
         headers = build_hf_headers(token=self._token or False) | extra
         request = get_session().build_request("GET", url, headers=headers, timeout=_TIMEOUT)
         try:
@@ -180,7 +187,7 @@ class HuggingFaceHub(Hub):
                 raise self._translate(model_id, exc) from None
             finally:
                 response.close()
-        return _Response(response)
+        return response
 
     # -- errors ----------------------------------------------------------------------------
     def _call(self, model_id: str, operation: Callable[[], T]) -> T:
@@ -243,50 +250,3 @@ def _info_dict(info: ModelInfo) -> dict[str, Any]:
         "lastModified": info.last_modified.isoformat() if info.last_modified else None,
         "config": info.config or {},
     }
-
-
-class _Response:
-    """A streamed httpx2 response whose transport errors become TransientHubError."""
-
-    def __init__(self, response: httpx2.Response) -> None:
-        self.raw = response
-
-    def __enter__(self) -> httpx2.Response:
-        return self.raw
-
-    def __exit__(self, *exc: object) -> None:
-        self.raw.close()
-
-
-class _HttpFile(OpenFile):
-    def __init__(self, hub: HuggingFaceHub, model_id: str, url: str, headers: dict[str, str]):
-        self._hub, self._model_id, self._url, self._headers = hub, model_id, url, headers
-        self._response: httpx2.Response | None = None
-        self.offset = 0
-
-    def __enter__(self) -> _HttpFile:
-        response = self._hub._stream(self._model_id, self._url, self._headers).raw
-        self._response = response
-        if response.status_code == 206:
-            match = re.match(r"bytes (\d+)-", response.headers.get("Content-Range", ""))
-            self.offset = int(match.group(1)) if match else 0
-        self.expected_length = int(response.headers.get("Content-Length", "-1"))
-        return self
-
-    def iter_bytes(self) -> Iterator[bytes]:
-        assert self._response is not None, "use open_file(...) in a with block"
-        try:
-            # as the bytes arrive (not buffered into large chunks), so a cut connection
-            # loses nothing that was received and the resume starts exactly there
-            yield from self._response.iter_raw()
-        except httpx2.HTTPError as exc:
-            raise self._hub._translate(self._model_id, exc) from None
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._response is not None:
-            self._response.close()

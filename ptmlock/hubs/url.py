@@ -7,10 +7,7 @@ starts serving different bytes at the same URL is caught at install, not loaded.
 from __future__ import annotations
 
 import hashlib
-import re
-from collections.abc import Iterator
 from pathlib import PurePosixPath
-from types import TracebackType
 from urllib.parse import unquote, urlsplit
 
 import httpx
@@ -18,6 +15,7 @@ import httpx
 from ptmlock import errors
 from ptmlock.http import error_for_status, get_client, translate
 from ptmlock.hubs.interface import Hub, OpenFile
+from ptmlock.hubs.streaming import StreamedFile
 from ptmlock.lockfile import safe_relpath
 from ptmlock.models import LockedFile, LockedModel, ModelRequest
 from ptmlock.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
@@ -72,44 +70,20 @@ class UrlHub(Hub):
     def open_file(self, model: LockedModel, file: LockedFile, *, offset: int = 0) -> OpenFile:
         return self.open_file_url(file.url or model.id, offset)
 
-    def open_file_url(self, url: str, offset: int) -> _HttpxFile:
-        return _HttpxFile(get_client(), url, offset)
+    def open_file_url(self, url: str, offset: int) -> StreamedFile:
+        return StreamedFile(
+            lambda: _send(url, offset), lambda exc: translate(exc, url), (httpx.HTTPError,)
+        )
 
 
-class _HttpxFile(OpenFile):
-    def __init__(self, client: httpx.Client, url: str, offset: int) -> None:
-        self._client, self._url, self._offset = client, url, offset
-        self._response: httpx.Response | None = None
-        self.offset = 0
-
-    def __enter__(self) -> _HttpxFile:
-        headers = {"Range": f"bytes={self._offset}-"} if self._offset else {}
-        request = self._client.build_request("GET", self._url, headers=headers)
-        try:
-            response = self._client.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            raise translate(exc, self._url) from None
-        if response.status_code >= 400:
-            response.close()
-            raise error_for_status(response, self._url)
-        self._response = response
-        if response.status_code == 206:
-            match = re.match(r"bytes (\d+)-", response.headers.get("Content-Range", ""))
-            self.offset = int(match.group(1)) if match else 0
-        return self
-
-    def iter_bytes(self) -> Iterator[bytes]:
-        assert self._response is not None, "use open_file(...) in a with block"
-        try:
-            yield from self._response.iter_raw()
-        except httpx.HTTPError as exc:
-            raise translate(exc, self._url) from None
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._response is not None:
-            self._response.close()
+def _send(url: str, offset: int) -> httpx.Response:
+    client = get_client()
+    headers = {"Range": f"bytes={offset}-"} if offset else {}
+    try:
+        response = client.send(client.build_request("GET", url, headers=headers), stream=True)
+    except httpx.HTTPError as exc:
+        raise translate(exc, url) from None
+    if response.status_code >= 400:
+        response.close()
+        raise error_for_status(response, url)
+    return response
