@@ -74,7 +74,7 @@ def _check(
         real = place.opened.resolve(strict=True)
         size = real.stat().st_size
     except (OSError, RuntimeError):
-        return Problem(model.id, file.path, "missing", str(place.opened), "nothing there"), False
+        return Problem(model.id, file.path, "missing", str(place.opened), ""), False
     if size != file.size:
         record.forget(file.sha256)
         return Problem(model.id, file.path, "size", str(file.size), str(size)), False
