@@ -28,9 +28,10 @@ class Problem:
     actual: str
 
     def __str__(self) -> str:
-        return (
-            f"{self.model}: {self.path}: {self.kind} (expected {self.expected}, got {self.actual})"
-        )
+        where = f"{self.model}: {self.path}"
+        if self.kind == "missing":
+            return f"{where}: missing (nothing at {self.expected})"
+        return f"{where}: {self.kind} (expected {self.expected}, got {self.actual})"
 
 
 @dataclass(frozen=True, slots=True)
