@@ -41,7 +41,6 @@ __all__ = [
     "cpu_seconds",
     "drop_tree",
     "hashlib_loop",
-    "machine_busy_seconds",
     "median",
     "progress",
     "read_all",
@@ -243,22 +242,32 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def machine_busy_seconds() -> float:
-    """CPU-seconds all cores spent not idle since boot (/proc/stat), or 0 where unavailable."""
-    try:
-        with Path("/proc/stat").open() as stat:
-            ticks = [int(x) for x in stat.readline().split()[1:]]
-    except OSError:
-        return 0.0
-    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
-    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+_PF_KTHREAD = 0x00200000
+
+
+def _process_times() -> dict[tuple[int, int], float]:
+    """(pid, start time) -> user + system CPU seconds, with reaped children, of every
+    user-space process (kernel threads left out), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[tuple[int, int], float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[6]) & _PF_KTHREAD:
+            continue
+        key = (int(entry.name), int(fields[19]))
+        out[key] = sum(int(f) for f in fields[11:15]) / tick  # utime stime cutime cstime
+    return out
 
 
 def process_cpu_seconds(pid: int) -> float:
     """User + system CPU time of another (still running) process, from /proc."""
     try:
-        with Path(f"/proc/{pid}/stat").open() as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -268,25 +277,29 @@ def process_cpu_seconds(pid: int) -> float:
 class Timed:
     wall: float
     cpu: float  # this process, all threads
-    others: float  # CPU-seconds used by every other process (but ``exclude_pid``) meanwhile
+    others: float  # CPU-seconds every other user-space process used meanwhile
 
 
 @contextmanager
 def timed(exclude_pid: int | None = None) -> Iterator[list[Timed]]:
     """``with timed() as t: ...`` then ``t[0].wall``, ``t[0].cpu``, ``t[0].others``.
 
-    ``others`` shows whether the machine was shared during the run (the wall times are only
-    comparable when it is small); ``exclude_pid`` (our mirror server) is not counted in it.
+    ``others`` is the CPU time every other user-space process used meanwhile (this process and
+    ``exclude_pid``, our mirror server, left out; kernel threads too): the wall times are only
+    comparable when it is small.
     """
     out: list[Timed] = []
-    server = process_cpu_seconds(exclude_pid) if exclude_pid else 0.0
-    busy, wall, cpu = machine_busy_seconds(), time.perf_counter(), cpu_seconds()
+    mine = {os.getpid(), exclude_pid}
+    before = _process_times()
+    wall, cpu = time.perf_counter(), cpu_seconds()
     yield out
     wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
-    busy = machine_busy_seconds() - busy
-    if exclude_pid:
-        server = process_cpu_seconds(exclude_pid) - server
-    out.append(Timed(wall, cpu, max(0.0, busy - cpu - server)))
+    after = _process_times()
+    # a process that ended meanwhile moved its time into its parent's cutime: compare totals
+    others = sum(t for k, t in after.items() if k[0] not in mine) - sum(
+        t for k, t in before.items() if k[0] not in mine
+    )
+    out.append(Timed(wall, cpu, max(0.0, others)))
 
 
 @dataclass(frozen=True)

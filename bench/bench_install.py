@@ -205,6 +205,14 @@ def main(argv: list[str] | None = None) -> int:
         "x",
         target_note(ratio <= 0.5, "<= 0.5x"),
     )
+    cpu_ratio = median(ptm_cpu) / median(hf_cpu)
+    table.add(
+        "cpu_ratio",
+        "CPU-time ratio ptmlock / snapshot_download",
+        cpu_ratio,
+        "x",
+        "client process CPU; steadier than wall time on a shared machine",
+    )
     warm = median(warm_wall)
     table.add(
         "warm_reinstall_s",
