@@ -51,19 +51,19 @@ class HubError(PtmlockError):
 
 
 class ModelNotFoundError(HubError):
-    pass
+    """The hub has no such model, or it is private."""
 
 
 class RevisionNotFoundError(HubError):
-    pass
+    """The model has no such branch, tag or commit."""
 
 
 class EntryNotFoundError(HubError):
-    pass
+    """The model has no such file at that revision."""
 
 
 class GatedModelError(HubError):
-    pass
+    """The model is gated (or private) and the token, if any, has no access."""
 
 
 class OfflineError(HubError):

@@ -34,7 +34,7 @@ from ptmlock.errors import (
     TransientHubError,
     UnsafePathError,
 )
-from ptmlock.hashing import sha256_file, sha256_prefix
+from ptmlock.hashing import CHUNK, sha256_file, sha256_prefix
 from ptmlock.hubs.interface import Hub
 from ptmlock.layout import Layout, Placement
 from ptmlock.lockfile import safe_relpath
@@ -214,18 +214,19 @@ class _Worker:
         with hub.open_file(job.model, job.file, offset=have) as stream:
             if stream.offset != have:  # the server ignored Range: start over
                 have, digest = 0, hashlib.sha256()
-            with partial.open("r+b" if have else "wb") as out:
+            view = memoryview(bytearray(CHUNK))  # one buffer per file: no per-chunk copies
+            with partial.open("r+b" if have else "wb", buffering=0) as out:
                 out.seek(have)
                 out.truncate()
-                for chunk in stream.iter_bytes():
+                while got := stream.readinto(view):
                     if self.cancel.is_set():
                         raise KeyboardInterrupt
-                    have += len(chunk)
+                    have += got
                     if have > job.file.size:
                         break  # longer than locked: the hash will say it is wrong
-                    out.write(chunk)
-                    digest.update(chunk)
-                    self.progress("bytes", name, len(chunk))
+                    out.write(view[:got])
+                    digest.update(view[:got])
+                    self.progress("bytes", name, got)
         if have < job.file.size:
             raise TransientHubError(f"{name}: body ended at {have} of {job.file.size} bytes")
         return digest.hexdigest() if have == job.file.size else "(longer than the locked size)"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -33,10 +33,10 @@ from ptmlock.env import endpoint_from_env, offline_from_env
 from ptmlock.hubs.card import LICENSE_FILES, CardFacts, card_facts, license_from_text
 from ptmlock.hubs.interface import Hub, OpenFile
 from ptmlock.hubs.selection import effective_patterns, recorded_selection, select_files
-from ptmlock.hubs.streaming import StreamedFile
 from ptmlock.lockfile import safe_relpath
 from ptmlock.models import LockedFile, LockedModel, ModelRequest
 from ptmlock.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
+from ptmlock.transfer import RawGet, status_error
 
 __all__ = ["HuggingFaceHub"]
 
@@ -52,6 +52,15 @@ def _retry_after(response: httpx2.Response | None) -> float | None:
         return None
     value = response.headers.get("Retry-After", "")
     return float(value) if re.fullmatch(r"\d+(\.\d+)?", value.strip()) else None
+
+
+# the Hub's X-Error-Code on a failed download -> (error, message, hint)
+_ERROR_CODES: dict[str, tuple[type[errors.HubError], str, str | None]] = {
+    "RepoNotFound": (errors.ModelNotFoundError, "no such model (or it is private)", LOGIN_HINT),
+    "RevisionNotFound": (errors.RevisionNotFoundError, "no such revision", None),
+    "EntryNotFound": (errors.EntryNotFoundError, "no such file", None),
+    "GatedRepo": (errors.GatedModelError, "the model is gated", LOGIN_HINT),
+}
 
 
 class HuggingFaceHub(Hub):
@@ -162,15 +171,25 @@ class HuggingFaceHub(Hub):
         if not safe_relpath(file.path):
             raise errors.UnsafePathError(f"{model.id}: unsafe file name {file.path!r} in the lock")
         url = hf_hub_url(model.id, file.path, revision=model.revision, endpoint=self.endpoint)
-        # identity: byte offsets must mean file offsets for Range to resume correctly
-        headers = {"Accept-Encoding": "identity"}
-        if offset:
-            headers["Range"] = f"bytes={offset}-"
-        return StreamedFile(
-            lambda: self._stream(model.id, url, headers),
-            lambda exc: self._translate(model.id, exc),
-            (httpx2.HTTPError,),
+        headers = build_hf_headers(token=self._token or False)
+        return RawGet(
+            url, headers, offset, lambda status, answer, _: self._failure(model, status, answer)
         )
+
+    def _failure(
+        self, model: LockedModel, status: int, headers: Mapping[str, str]
+    ) -> errors.PtmlockError:
+        """The ptmlock error for a failed file download, by the Hub's ``X-Error-Code``."""
+        where = f"{model.id}@{model.revision[:12]} on {self.endpoint}"
+        known = _ERROR_CODES.get(headers.get("X-Error-Code", ""))
+        if known is not None:
+            error, message, hint = known
+            return error(f"{where}: {message}", hint=hint)
+        if status in (401, 403):
+            return errors.GatedModelError(
+                f"{where}: access denied (HTTP {status})", hint=LOGIN_HINT
+            )
+        return status_error(status, headers, where)
 
     def _stream(self, model_id: str, url: str, extra: dict[str, str]) -> httpx2.Response:
         headers = build_hf_headers(token=self._token or False) | extra

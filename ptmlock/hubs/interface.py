@@ -8,7 +8,6 @@ Hub modules translate their client library's exceptions into ptmlock.errors at t
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
 from contextlib import AbstractContextManager
 
 from ptmlock.models import LockedFile, LockedModel, ModelRequest
@@ -22,7 +21,8 @@ class OpenFile(AbstractContextManager["OpenFile"]):
     offset: int  # the byte the stream starts at (0 when the server ignored Range)
 
     @abstractmethod
-    def iter_bytes(self) -> Iterator[bytes]: ...
+    def readinto(self, buffer: memoryview) -> int:
+        """Fill ``buffer`` with the next bytes; 0 at the end of the body."""
 
 
 class Hub(ABC):

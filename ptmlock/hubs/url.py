@@ -10,15 +10,13 @@ import hashlib
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-import httpx
-
 from ptmlock import errors
-from ptmlock.http import error_for_status, get_client, translate
+from ptmlock.hashing import CHUNK
 from ptmlock.hubs.interface import Hub, OpenFile
-from ptmlock.hubs.streaming import StreamedFile
 from ptmlock.lockfile import safe_relpath
 from ptmlock.models import LockedFile, LockedModel, ModelRequest
 from ptmlock.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
+from ptmlock.transfer import USER_AGENT, RawGet, status_error
 
 __all__ = ["UrlHub", "file_name"]
 
@@ -61,29 +59,15 @@ class UrlHub(Hub):
 
     def _hash(self, url: str) -> tuple[int, str]:
         digest, size = hashlib.sha256(), 0
+        view = memoryview(bytearray(CHUNK))
         with self.open_file_url(url, 0) as stream:
-            for chunk in stream.iter_bytes():
-                digest.update(chunk)
-                size += len(chunk)
+            while got := stream.readinto(view):
+                digest.update(view[:got])
+                size += got
         return size, digest.hexdigest()
 
     def open_file(self, model: LockedModel, file: LockedFile, *, offset: int = 0) -> OpenFile:
         return self.open_file_url(file.url or model.id, offset)
 
-    def open_file_url(self, url: str, offset: int) -> StreamedFile:
-        return StreamedFile(
-            lambda: _send(url, offset), lambda exc: translate(exc, url), (httpx.HTTPError,)
-        )
-
-
-def _send(url: str, offset: int) -> httpx.Response:
-    client = get_client()
-    headers = {"Range": f"bytes={offset}-"} if offset else {}
-    try:
-        response = client.send(client.build_request("GET", url, headers=headers), stream=True)
-    except httpx.HTTPError as exc:
-        raise translate(exc, url) from None
-    if response.status_code >= 400:
-        response.close()
-        raise error_for_status(response, url)
-    return response
+    def open_file_url(self, url: str, offset: int) -> RawGet:
+        return RawGet(url, {"User-Agent": USER_AGENT}, offset, status_error)
