@@ -56,11 +56,14 @@ def verify(
     """Check every locked file; ``full`` ignores the record and rehashes all of them."""
     layout = Layout(cache_dir, torch_dir)
     work = [(m, f, layout.place(m, f)) for m in lock.models for f in m.files]
+    work.sort(key=lambda w: -w[1].size)  # largest first: the cores finish together
     workers = jobs or min(len(work), os.cpu_count() or 1) or 1
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(lambda w: _check(*w, full=full), work))
     layout.save()
-    problems = tuple(p for p, _ in results if p is not None)
+    problems = tuple(
+        sorted((p for p, _ in results if p is not None), key=lambda p: (p.model, p.path))
+    )
     return VerifyReport(
         checked=len(work), hashed=sum(1 for _, hashed in results if hashed), problems=problems
     )
