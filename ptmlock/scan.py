@@ -19,7 +19,8 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
@@ -37,11 +38,12 @@ __all__ = ["default_cache_dir", "scan"]
 
 logger = logging.getLogger(__name__)
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 POOL_THRESHOLD = 48  # below this many files to parse, a process pool costs more than it saves
 MAX_BYTES = {".ipynb": 32 << 20}
 DEFAULT_MAX_BYTES = 4 << 20
-_PYTHONISH = frozenset({"python", "notebook", "markdown"})
+RACY_NS = 2_000_000_000  # a file modified this close to a scan may change again unseen by mtime
+_PYTHONISH = frozenset({"python", "notebook", "markdown"})  # run the Python analysis
 # the Python detector's own pre-check, when its signature table can't be imported
 _PYTHON_FALLBACK = ("from_pretrained", "import *", "transformers", "diffusers", "torch", "timm",
                     "huggingface_hub", "sentence_transformers", "open_clip", "clip", "whisper",
@@ -73,21 +75,18 @@ def scan(
     detectors = list(detectors) if detectors is not None else default_detectors()
     tree = walk_project(root, config.exclude, [d.handles for d in detectors])
     context = _context(root, tree.files, tree.directories)
-    plan = _Plan(root, context, detectors)
+    store = _Cache(cache_dir or default_cache_dir(), root, _fingerprint(detectors), enabled=cache)
+    plan = _Plan(root, context, detectors, store)
     for relpath in tree.files:
         plan.add(relpath)
-    store = None
-    if cache:
-        store = _Cache(cache_dir or default_cache_dir(), root, _fingerprint(detectors))
-    results = plan.run(store, jobs)
-    if store is not None:
-        store.save()
+    results = plan.run(jobs)
+    store.save()
     references = _finish(results, config, root)
-    logger.info("scanned %d files: %d references", plan.files_read, len(references))
+    logger.info("scanned %d files: %d references", len(plan.facts), len(references))
     return ScanResult(
         references=references,
         skipped=tuple(tree.skipped) + tuple(plan.skipped),
-        files_scanned=plan.files_read,
+        files_scanned=len(plan.facts),
     )
 
 
@@ -106,106 +105,135 @@ def _context(root: Path, files: Iterable[str], directories: Iterable[str]) -> Pr
 
 
 @dataclass(frozen=True, slots=True)
-class _Job:
-    relpath: str
-    detector: str
-    key: str
-    text: str
+class _Facts:
+    """What the scan needs to know of a file, kept by (size, mtime, inode) so a re-scan of an
+    unchanged file does not even read it."""
+
+    sha256: str
+    detectors: tuple[str, ...]  # the detectors whose marker bytes it contains
+    imports: tuple[str, ...]  # dotted names it may import (Python-like files only)
 
 
 class _Plan:
-    """Which detector reads which file, and the cache key of each pair."""
+    """Which detector reads which file, under which cache key; then running the misses."""
 
-    def __init__(self, root: Path, context: ProjectContext, detectors: Sequence[Detector]) -> None:
-        self.root, self.context, self.detectors = root, context, detectors
-        self.markers = {d.name: _marker_pattern(d) for d in detectors}
-        self.jobs: list[_Job] = []
+    def __init__(
+        self, root: Path, context: ProjectContext, detectors: Sequence[Detector], store: _Cache
+    ) -> None:
+        self.root, self.context, self.detectors, self.store = root, context, detectors, store
+        self.markers = {d.name: _markers(d) for d in detectors}
+        self.facts: dict[str, _Facts] = {}
+        self.texts: dict[str, str] = {}
         self.skipped: list[Skipped] = []
-        self.files_read = 0
-        self._hashes: dict[str, str] = {}
-        self._imports = _ImportGraph(context)
-        shape = "\n".join(sorted(context.directories)).encode()
-        self._shape = hashlib.sha256(shape).hexdigest()
+        self._shape = hashlib.sha256("\n".join(sorted(context.directories)).encode()).hexdigest()
+        self._base = str(root)
 
     def add(self, relpath: str) -> None:
-        data = self._read(relpath)
-        if data is None:
-            return
-        text: str | None = None
-        for detector in self.detectors:
-            if not detector.handles(relpath):
-                continue
-            pattern = self.markers[detector.name]
-            if pattern is not None and not pattern.search(data):
-                continue
-            if text is None:
-                text = data.decode("utf-8", errors="replace")
-            key = self._key(relpath, detector.name, text)
-            self.jobs.append(_Job(relpath, detector.name, key, text))
-
-    def _read(self, relpath: str) -> bytes | None:
-        path = self.root / relpath
-        limit = MAX_BYTES.get(path.suffix, DEFAULT_MAX_BYTES)
+        path = f"{self._base}/{relpath}"  # plain strings, not pathlib: this runs for every file
+        limit = MAX_BYTES.get(relpath[relpath.rfind(".") :], DEFAULT_MAX_BYTES)
         try:
-            if path.stat().st_size > limit:
+            stat = os.stat(path)  # noqa: PTH116
+            if stat.st_size > limit:
                 self.skipped.append(Skipped(path=relpath, reason=f"larger than {limit >> 20} MB"))
-                return None
-            data = path.read_bytes()
+                return
+            facts = self.store.facts(relpath, stat) or self._examine(relpath, _read(path))
         except OSError as error:
             self.skipped.append(Skipped(path=relpath, reason=f"unreadable: {error.strerror}"))
-            return None
-        self.files_read += 1
-        self._hashes[relpath] = hashlib.sha256(data).hexdigest()
-        return None if b"\0" in data[:8192] else data
+            return
+        self.store.remember(relpath, stat, facts)
+        self.facts[relpath] = facts
 
-    def _hash_of(self, relpath: str) -> str:
-        if relpath not in self._hashes:
-            try:
-                data = (self.root / relpath).read_bytes()
-                self._hashes[relpath] = hashlib.sha256(data).hexdigest()
-            except OSError:
-                self._hashes[relpath] = "missing"
-        return self._hashes[relpath]
+    def _examine(self, relpath: str, data: bytes) -> _Facts:
+        names: tuple[str, ...] = ()
+        if b"\0" not in data[:8192]:  # binary files have no references
+            names = tuple(
+                d.name
+                for d in self.detectors
+                if d.handles(relpath) and _contains_any(data, self.markers[d.name])
+            )
+        text = data.decode("utf-8", errors="replace") if names or relpath.endswith(".py") else ""
+        if names:
+            self.texts[relpath] = text
+        python_like = relpath.endswith(".py") or _PYTHONISH.intersection(names)
+        imports = tuple(_import_names(relpath, text)) if python_like else ()
+        return _Facts(hashlib.sha256(data).hexdigest(), names, imports)
 
-    def _key(self, relpath: str, detector: str, text: str) -> str:
-        parts = [detector, relpath, self._hashes[relpath], self._shape]
-        if detector in _PYTHONISH:
-            parts += [f"{dep}={self._hash_of(dep)}" for dep in self._imports.closure(relpath, text)]
-        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
-
-    def run(self, store: _Cache | None, jobs: int | None) -> list[Reference]:
+    def run(self, jobs: int | None) -> list[Reference]:
         results: list[Reference] = []
-        misses: list[_Job] = []
-        for job in self.jobs:
-            cached = store.get(job.key) if store is not None else None
-            if cached is None:
-                misses.append(job)
-            else:
-                results += cached
-        for job, found in zip(misses, self._detect(misses, jobs), strict=True):
-            if store is not None:
-                store.put(job.key, found)
+        misses: list[tuple[str, str, str]] = []
+        for relpath, facts in self.facts.items():
+            for detector in facts.detectors:
+                key = self._key(relpath, detector, facts)
+                cached = self.store.get(key)
+                if cached is None:
+                    misses.append((key, relpath, detector))
+                else:
+                    results += cached
+        tasks = [(relpath, detector, self._text(relpath)) for _, relpath, detector in misses]
+        for (key, _, _), found in zip(misses, self._detect(tasks, jobs), strict=True):
+            self.store.put(key, found)
             results += found
-        logger.debug("%d detector runs, %d cache misses", len(self.jobs), len(misses))
+        logger.debug("%d files, %d detector runs", len(self.facts), len(misses))
         return results
 
-    def _detect(self, misses: list[_Job], jobs: int | None) -> list[list[Reference]]:
+    def _key(self, relpath: str, detector: str, facts: _Facts) -> str:
+        parts = [detector, relpath, facts.sha256, self._shape]
+        if detector in _PYTHONISH:  # imported constants reach loaders: key on imported modules
+            parts += [f"{dep}={self._facts_of(dep).sha256}" for dep in self._closure(relpath)]
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+    def _closure(self, relpath: str) -> list[str]:
+        """Project modules ``relpath`` imports, transitively (an over-approximation)."""
+        seen: set[str] = set()
+        todo = [relpath]
+        while todo:
+            for name in self._facts_of(todo.pop()).imports:
+                for dep in _modules_named(name, self.context.modules):
+                    if dep not in seen and dep != relpath:
+                        seen.add(dep)
+                        todo.append(dep)
+        return sorted(seen)
+
+    def _facts_of(self, relpath: str) -> _Facts:
+        if relpath not in self.facts:  # a module outside the scanned set (excluded, too big)
+            try:
+                self.facts[relpath] = self._examine(relpath, (self.root / relpath).read_bytes())
+            except OSError:
+                self.facts[relpath] = _Facts("missing", (), ())
+        return self.facts[relpath]
+
+    def _text(self, relpath: str) -> str:
+        if relpath not in self.texts:
+            data = (self.root / relpath).read_bytes()
+            self.texts[relpath] = data.decode("utf-8", errors="replace")
+        return self.texts[relpath]
+
+    def _detect(self, tasks: list[tuple[str, str, str]], jobs: int | None) -> list[list[Reference]]:
         workers = min(jobs or os.cpu_count() or 1, 32)
-        if workers <= 1 or len(misses) < POOL_THRESHOLD:
-            return [_run_job(self.detectors, self.context, job) for job in misses]
-        tasks = [(job.relpath, job.detector, job.text) for job in misses]
+        if workers <= 1 or len(tasks) < POOL_THRESHOLD:
+            return [_run_task(self.detectors, self.context, task) for task in tasks]
         chunk = max(1, len(tasks) // (workers * 8))
         setup = (self.context, list(self.detectors))
         pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=setup)
         with pool:
-            return list(pool.map(_worker_job, tasks, chunksize=chunk))
+            return list(pool.map(_worker_task, tasks, chunksize=chunk))
 
 
-def _marker_pattern(detector: Detector) -> re.Pattern[bytes] | None:
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:  # noqa: PTH123  (a str path, per file, on the hot path)
+        return handle.read()
+
+
+def _contains_any(data: bytes, markers: Sequence[bytes] | None) -> bool:
+    return markers is None or any(marker in data for marker in markers)
+
+
+def _markers(detector: Detector) -> Sequence[bytes] | None:
+    """The detector's marker bytes (None: it reads every file it handles)."""
     markers: Sequence[bytes] | None = getattr(detector, "markers", None)
     if markers is None and detector.name == "python":
         markers = _python_markers()
-    return re.compile(b"|".join(map(re.escape, markers))) if markers else None
+    return markers
 
 
 def _python_markers() -> list[bytes]:
@@ -220,12 +248,15 @@ def _python_markers() -> list[bytes]:
     return sorted(root.encode() for root in roots)
 
 
-def _run_job(detectors: Sequence[Detector], context: ProjectContext, job: _Job) -> list[Reference]:
-    detector = next(d for d in detectors if d.name == job.detector)
+def _run_task(
+    detectors: Sequence[Detector], context: ProjectContext, task: tuple[str, str, str]
+) -> list[Reference]:
+    relpath, name, text = task
+    detector = next(d for d in detectors if d.name == name)
     try:
-        return detector.detect(job.relpath, job.text, context)
+        return detector.detect(relpath, text, context)
     except Exception as error:
-        error.add_note(f"while the {job.detector} detector read {job.relpath}")
+        error.add_note(f"while the {name} detector read {relpath}")
         raise
 
 
@@ -237,61 +268,33 @@ def _init_worker(context: ProjectContext, detectors: list[Detector]) -> None:
     _WORKER["detectors"] = detectors
 
 
-def _worker_job(task: tuple[str, str, str]) -> list[Reference]:
-    relpath, detector, text = task
-    return _run_job(_WORKER["detectors"], _WORKER["context"], _Job(relpath, detector, "", text))
+def _worker_task(task: tuple[str, str, str]) -> list[Reference]:
+    return _run_task(_WORKER["detectors"], _WORKER["context"], task)
 
 
 _IMPORT = re.compile(r"\bfrom\s+(\.*[\w.]*)\s+import\s+([\w\s,()*]+)|\bimport\s+([\w.]+)")
 
 
-class _ImportGraph:
-    """Project modules a file imports, transitively (a regex over the text: over-approximate)."""
+def _import_names(relpath: str, text: str) -> Iterator[str]:
+    """Absolute dotted names ``text`` may import (``from a import b`` gives ``a`` and ``a.b``)."""
+    package = relpath.rsplit("/", 1)[0].replace("/", ".") if "/" in relpath else ""
+    for match in _IMPORT.finditer(text):
+        base, names, plain = match.groups()
+        if plain:
+            yield plain
+            continue
+        absolute = _absolute(base, package)
+        if absolute:
+            yield absolute
+        for name in re.findall(r"\w+", names):
+            yield f"{absolute}.{name}" if absolute else name
 
-    def __init__(self, context: ProjectContext) -> None:
-        self.context = context
-        self._direct: dict[str, frozenset[str]] = {}
-        self._root = context.root
 
-    def closure(self, relpath: str, text: str) -> list[str]:
-        seen: set[str] = set()
-        todo = list(self._imports_of(relpath, text))
-        while todo:
-            dep = todo.pop()
-            if dep in seen or dep == relpath:
-                continue
-            seen.add(dep)
-            if dep not in self._direct:
-                try:
-                    dep_text = (self._root / dep).read_text(encoding="utf-8", errors="replace")
-                except OSError:
-                    dep_text = ""
-                self._direct[dep] = self._imports_of(dep, dep_text)
-            todo += self._direct[dep]
-        return sorted(seen)
-
-    def _imports_of(self, relpath: str, text: str) -> frozenset[str]:
-        if relpath in self._direct:
-            return self._direct[relpath]
-        found: set[str] = set()
-        package = relpath.rsplit("/", 1)[0].replace("/", ".") if "/" in relpath else ""
-        for match in _IMPORT.finditer(text):
-            base, names, plain = match.groups()
-            if plain:
-                found.update(self._lookup(plain))
-                continue
-            absolute = _absolute(base, package)
-            found.update(self._lookup(absolute))
-            for name in re.findall(r"\w+", names):
-                found.update(self._lookup(f"{absolute}.{name}" if absolute else name))
-        self._direct[relpath] = frozenset(found)
-        return self._direct[relpath]
-
-    def _lookup(self, dotted: str) -> list[str]:
-        parts = dotted.split(".")
-        modules = self.context.modules
-        names = (".".join(parts[:i]) for i in range(len(parts), 0, -1))
-        return [modules[name] for name in names if name in modules]
+def _modules_named(dotted: str, modules: dict[str, str]) -> Iterator[str]:
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        if (found := modules.get(".".join(parts[:i]))) is not None:
+            yield found
 
 
 def _absolute(base: str, package: str) -> str:
@@ -472,53 +475,78 @@ def _matches(rel: str, is_dir: bool, rules: Sequence[_Rule]) -> bool:
 
 # -- the cache ------------------------------------------------------------------------------------
 class _Cache:
-    """Detector results by key, one JSON file per scanned root; entries unused by a scan expire."""
+    """One JSON file per scanned root: file facts by (size, mtime, inode), and detector results by
+    key. Entries a scan did not use are dropped when it saves. Disabled, it keeps nothing."""
 
-    def __init__(self, directory: Path, root: Path, fingerprint: str) -> None:
+    def __init__(self, directory: Path, root: Path, fingerprint: str, *, enabled: bool) -> None:
         name = hashlib.sha256(str(root).encode()).hexdigest()[:32]
         self.path = directory / f"{name}.json"
-        self.fingerprint = fingerprint
-        self.old = self._load()
-        self.new: dict[str, list[dict[str, Any]]] = {}
+        self.fingerprint, self.enabled = fingerprint, enabled
+        self.started = time.time_ns()
+        old = self._load() if enabled else {}
+        self.old_files: dict[str, list[Any]] = old.get("files", {})
+        self.old_results: dict[str, list[dict[str, Any]]] = old.get("results", {})
+        self.files: dict[str, list[Any]] = {}
+        self.results: dict[str, list[dict[str, Any]]] = {}
         self.dirty = False
 
-    def _load(self) -> dict[str, list[dict[str, Any]]]:
+    def _load(self) -> dict[str, Any]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
-        if not isinstance(data, dict) or data.get("fingerprint") != self.fingerprint:
-            return {}
-        entries = data.get("entries")
-        return entries if isinstance(entries, dict) else {}
+        valid = isinstance(data, dict) and data.get("fingerprint") == self.fingerprint
+        return data if valid and all(isinstance(data.get(k), dict) for k in _SECTIONS) else {}
+
+    def facts(self, relpath: str, stat: os.stat_result) -> _Facts | None:
+        record = self.old_files.get(relpath)
+        if not record or record[:3] != [stat.st_size, stat.st_mtime_ns, stat.st_ino]:
+            return None
+        try:
+            return _Facts(record[3], tuple(record[4]), tuple(record[5]))
+        except (IndexError, TypeError):
+            return None
+
+    def remember(self, relpath: str, stat: os.stat_result, facts: _Facts) -> None:
+        if self.enabled and stat.st_mtime_ns < self.started - RACY_NS:
+            key = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+            self.files[relpath] = [*key, facts.sha256, list(facts.detectors), list(facts.imports)]
+            self.dirty |= self.old_files.get(relpath) != self.files[relpath]
 
     def get(self, key: str) -> list[Reference] | None:
-        raw = self.old.get(key)
+        raw = self.old_results.get(key)
         if raw is None:
             return None
         try:
             found = [Reference(**{**item, "files": tuple(item["files"])}) for item in raw]
         except (TypeError, KeyError):
             return None
-        self.new[key] = raw
+        self.results[key] = raw
         return found
 
     def put(self, key: str, references: list[Reference]) -> None:
-        self.new[key] = [asdict(ref) for ref in references]
-        self.dirty = True
+        if self.enabled:
+            self.results[key] = [asdict(ref) for ref in references]
+            self.dirty = True
 
     def save(self) -> None:
-        if not self.dirty and len(self.new) == len(self.old):
+        unchanged = len(self.files) == len(self.old_files)
+        if not self.enabled or (
+            not self.dirty and unchanged and len(self.results) == len(self.old_results)
+        ):
             return
-        payload = json.dumps({"fingerprint": self.fingerprint, "entries": self.new})
+        payload = {"fingerprint": self.fingerprint, "files": self.files, "results": self.results}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".scan.", dir=self.path.parent)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(payload)
+                json.dump(payload, handle, separators=(",", ":"))
             Path(tmp).replace(self.path)
         except OSError as error:
             logger.warning("could not write the scan cache %s: %s", self.path, error)
+
+
+_SECTIONS = ("files", "results")
 
 
 # -- after detection ------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -147,6 +149,24 @@ def test_scan_cache_makes_rescans_read_nothing(tmp_path: Path, spy: Spy) -> None
     assert sorted(spy.reads()) == ["a.py", "b.py", "b.py"]
 
 
+def test_scan_rescan_of_old_unchanged_files_reads_nothing(
+    tmp_path: Path, spy: Spy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tree(tmp_path / "p", {"a.py": "# model: org/a\n", "b.yaml": "x: 1\n"})
+    an_hour_ago = time.time() - 3600
+    for path in root.iterdir():
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    cache = tmp_path / "cache"
+    first = run(root, spy, cache)
+
+    def no_reading(self: object, relpath: str, data: bytes) -> None:
+        raise AssertionError(f"{relpath} was read again")
+
+    monkeypatch.setattr("ptmlock.scan._Plan._examine", no_reading)
+    assert run(root, spy, cache) == first
+    assert spy.reads() == ["a.py"]
+
+
 def test_scan_cache_key_covers_imported_project_modules(tmp_path: Path, spy: Spy) -> None:
     root = tree(
         tmp_path / "p",
@@ -158,6 +178,9 @@ def test_scan_cache_key_covers_imported_project_modules(tmp_path: Path, spy: Spy
             "other.py": "# model: org/other\n",
         },
     )
+    an_hour_ago = time.time() - 3600
+    for path in root.rglob("*.py"):  # old enough for the (size, mtime, inode) fast path
+        os.utime(path, (an_hour_ago, an_hour_ago))
     cache = tmp_path / "cache"
     run(root, spy, cache)
     assert sorted(spy.reads()) == ["app.py", "other.py"]
