@@ -332,3 +332,23 @@ def test_install_shows_progress_on_a_terminal_only(
         capsys, "install", "--lock", lock, "--cache-dir", str(tmp_path / "c"), "-q"
     )
     assert code == 0 and out == "" and err == ""
+
+
+def test_install_with_hf_hub_offline_lists_missing_files_without_network(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    hf_env: HfEnv,
+    mirror: MirrorServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert _run(capsys, "scan", str(project))[0] == 0
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    before = len(mirror.requests)
+    code, _, err = _run(capsys, "install", "--lock", str(project / "ptm.lock"))
+    assert code == 3 and "offline" in err and "org/encoder/config.json" in err
+    assert len(mirror.requests) == before
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    assert _run(capsys, "install", "--lock", str(project / "ptm.lock"))[0] == 0
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert _run(capsys, "install", "--lock", str(project / "ptm.lock"))[0] == 0
+    assert _run(capsys, "scan", str(project))[0] == 0  # pins kept: no hub needed offline

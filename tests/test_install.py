@@ -267,3 +267,29 @@ def test_install_two_processes_at_once_into_one_cache(
     assert verify(lock, cache_dir=hf_env.cache, full=True).ok
     blob = hf_env.cache / "models--org--tiny" / "blobs" / hashlib.sha256(BIG).hexdigest()
     assert not blob.with_name(blob.name + ".incomplete").exists()
+
+
+def test_install_gated_needs_the_token_and_never_shows_it(
+    store: RepoStore, hf_env: HfEnv, monkeypatch: pytest.MonkeyPatch, mirror: MirrorServer
+) -> None:
+    make_transformers_repo(store, "org/gated")
+    store.set_gated("org/gated", "manual", tokens=["hf_secret_ok"])
+    monkeypatch.setenv("HF_TOKEN", "hf_secret_ok")
+    lock = Lock(
+        models=(
+            HuggingFaceHub(policy=FAST).resolve(ModelRequest(hub="huggingface", id="org/gated")),
+        )
+    )
+    monkeypatch.delenv("HF_TOKEN")
+    with pytest.raises(errors.GatedModelError) as info:
+        install(lock, hubs={"huggingface": HuggingFaceHub(token="", policy=FAST)}, policy=FAST)
+    assert info.value.hint is not None and "HF_TOKEN" in info.value.hint
+    wrong = HuggingFaceHub(token="hf_wrong_token", policy=FAST)
+    with pytest.raises(errors.GatedModelError) as info:
+        install(lock, hubs={"huggingface": wrong}, policy=FAST)
+    assert "hf_wrong_token" not in str(info.value)
+    right = HuggingFaceHub(token="hf_secret_ok", policy=FAST)
+    mirror.requests.clear()
+    install(lock, hubs={"huggingface": right}, policy=FAST)
+    assert verify(lock, cache_dir=hf_env.cache, full=True).ok
+    assert all(r.authorized for r in mirror.requests if "/resolve/" in r.path)
