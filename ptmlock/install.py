@@ -34,7 +34,7 @@ from ptmlock.errors import (
     TransientHubError,
     UnsafePathError,
 )
-from ptmlock.hashing import CHUNK, sha256_file, sha256_prefix
+from ptmlock.hashing import sha256_file, sha256_prefix
 from ptmlock.hubs.interface import Hub
 from ptmlock.layout import Layout, Placement
 from ptmlock.lockfile import safe_relpath
@@ -44,6 +44,7 @@ from ptmlock.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
 __all__ = ["FileResult", "InstallReport", "Progress", "install"]
 
 log = logging.getLogger(__name__)
+BUFFER = 1024 * 1024  # bytes read from the network per call, per download thread
 Progress = Callable[[str, str, int], None]  # (event, "model/path", bytes): start|bytes|done
 
 
@@ -214,7 +215,7 @@ class _Worker:
         with hub.open_file(job.model, job.file, offset=have) as stream:
             if stream.offset != have:  # the server ignored Range: start over
                 have, digest = 0, hashlib.sha256()
-            view = memoryview(bytearray(CHUNK))  # one buffer per file: no per-chunk copies
+            view = memoryview(bytearray(BUFFER))  # one buffer per file: no per-chunk copies
             with partial.open("r+b" if have else "wb", buffering=0) as out:
                 out.seek(have)
                 out.truncate()

@@ -11,7 +11,6 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from ptmlock import errors
-from ptmlock.hashing import CHUNK
 from ptmlock.hubs.interface import Hub, OpenFile
 from ptmlock.lockfile import safe_relpath
 from ptmlock.models import LockedFile, LockedModel, ModelRequest
@@ -59,7 +58,7 @@ class UrlHub(Hub):
 
     def _hash(self, url: str) -> tuple[int, str]:
         digest, size = hashlib.sha256(), 0
-        view = memoryview(bytearray(CHUNK))
+        view = memoryview(bytearray(1024 * 1024))
         with self.open_file_url(url, 0) as stream:
             while got := stream.readinto(view):
                 digest.update(view[:got])
