@@ -28,8 +28,6 @@ logger = logging.getLogger(__name__)
 
 MAX_CONTEXTS = 32  # callers of a loader's function resolved one by one (beyond: all at once)
 
-# --- the detector ----------------------------------------------------------------------------
-
 
 class PythonDetector(Detector):
     """References in ``.py`` files."""

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from ptmlock.detectors.values import Symbol
+from ptmlock.detectors.valuetypes import Symbol
 from ptmlock.models import HubName
 
 __all__ = [
