@@ -1,14 +1,17 @@
 """``scan(root)``: every model reference in a project, from every kind of file.
 
-The pipeline: walk the tree (skipping what is not the project's own code, see ``walk``), build the
-``ProjectContext``, drop files that contain none of their detectors' cheap marker bytes, look the
-rest up in a content-addressed cache, run the detectors on the misses (in a process pool when there
-are many), then apply ``[tool.ptmlock]`` (ignore, declared models) and label families.
+The pipeline: walk the tree (skipping what is not the project's own code, see ``walk_project``),
+build the ``ProjectContext``, drop files that contain none of their detectors' cheap marker bytes,
+look the rest up in the cache, run the detectors on the misses (in a process pool when there are
+many), then apply ``[tool.ptmlock]`` (ignore, declared models), label families and sort.
 
-Cache soundness: a file's entry is keyed on its bytes, the detector (name and source), the
-project's directory set (local paths are not models), and, for files that run through the Python
-analysis (``.py``, notebooks, Markdown), on the bytes of every project module they import,
-transitively, since imported constants can change what a loader receives.
+Cache soundness: a detector result is keyed on the file's bytes (sha256), the detector (name,
+ptmlock version, source of the scan and detector modules), the project's directory set (local
+paths are not models), and, for files that run through the Python analysis (``.py``, notebooks,
+Markdown), the hashes of every project module they import, transitively (a regex over the text
+finds imports: over-approximate, never under), since imported constants change what a loader
+receives. A file's hash, marker verdict and imports are kept by (size, mtime_ns, inode), like git's
+index, and only for files older than 2 s, so a re-scan of an unchanged tree reads no file at all.
 """
 
 from __future__ import annotations
