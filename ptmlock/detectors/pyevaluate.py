@@ -115,7 +115,7 @@ def _evaluate_call(
     resolver: Resolver, module: ModuleIndex, call: ast.Call, depth: int
 ) -> list[Value]:
     func = call.func
-    if set(resolver.callees(module, func)) & _PATH_CALLS:
+    if set(resolver.callee_names(module, func)) & _PATH_CALLS:
         return [Value(local=True)]
     if isinstance(func, ast.Attribute):
         receiver = resolver.values_at(module, func.value, depth + 1)

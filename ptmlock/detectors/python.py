@@ -11,13 +11,15 @@ reported with ``model=None`` and a reason, never dropped. Local paths, and strin
 from __future__ import annotations
 
 import ast
+import fnmatch
 import itertools
 import logging
+import re
 from dataclasses import dataclass
 
 from ptmlock.detectors.interface import Detector, ProjectContext
 from ptmlock.detectors.pyindex import ModuleIndex, Project
-from ptmlock.detectors.signatures import ROOT_MODULES, Signature, match_signature
+from ptmlock.detectors.signatures import ROOT_MODULES, SIGNATURES, Signature, match_signature
 from ptmlock.detectors.transforms import CallFacts, Target
 from ptmlock.detectors.values import Resolver, Symbol, Value
 from ptmlock.models import Reference
@@ -64,7 +66,10 @@ def analyze_source(relpath: str, text: str, context: ProjectContext) -> list[Ref
     project.add(module)
     resolver = Resolver(project)
     found: list[Reference] = []
+    aliases = _aliases(module.tree)
     for call in module.calls:
+        if not _could_be_loader(call.func, module, aliases):
+            continue
         for qualname in resolver.callees(module, call.func):
             signature = match_signature(qualname)
             if signature is not None:
@@ -78,6 +83,53 @@ def analyze_source(relpath: str, text: str, context: ProjectContext) -> list[Ref
     for ref in found:
         unique.setdefault(_key(ref), ref)
     return sorted(unique.values(), key=lambda ref: ref.line)
+
+
+def _last_name_pattern() -> re.Pattern[str]:
+    """The last segment of every signature (``from_pretrained``, ``create_model*``, ...)."""
+    globs = {sig.pattern.rsplit(".", 1)[-1] for sig in SIGNATURES}
+    globs.discard("**")  # "torchvision.models.**": reached through an import, checked apart
+    return re.compile("|".join(fnmatch.translate(glob) for glob in sorted(globs)))
+
+
+_LOADER_NAME = _last_name_pattern()
+
+
+def _could_be_loader(func: ast.expr, module: ModuleIndex, aliases: frozenset[str]) -> bool:
+    """Cheap test before resolving a callee, which can cost thousands of steps on large
+    classes: a loader call ends in a loader's name, or starts from an import, a local class
+    (a loader subclass) or a name assigned from another (``pipe = pipeline``), or is a bare
+    name a star import may have brought. ``self.construct_object(...)`` is none of these."""
+    last = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    if last is None:
+        return True  # ``MODELS[k](...)``, ``make()(...)``: let the resolver decide
+    if _LOADER_NAME.match(last) or last in aliases:
+        return True
+    if isinstance(func, ast.Name) and module.star_imports:
+        return True  # ``from x import *`` may have brought in a loader function or class
+    root = func
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if not isinstance(root, ast.Name):
+        return True
+    return root.id in module.imports or root.id in module.classes or root.id in aliases
+
+
+def _aliases(tree: ast.AST) -> frozenset[str]:
+    """Names and attributes assigned from a plain name or attribute (``pipe = pipeline``,
+    ``self.loader = AutoModel``): calls through them are resolved too."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(
+            node.value, ast.Name | ast.Attribute
+        ):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    names.add(target.id)
+                elif isinstance(target, ast.Attribute):
+                    names.add(target.attr)
+    return frozenset(names)
 
 
 # calls whose first argument (or ``output_dir=``) names a folder the program writes or opens

@@ -96,9 +96,14 @@ class Resolver:
         """Dotted names the callee ``func`` can be, through imports and local subclasses."""
         self._steps = 0
         try:
-            found = self.objects(module, func, 0)
+            return self.callee_names(module, func)
         except (_OutOfBudget, RecursionError):
             return []
+
+    def callee_names(self, module: ModuleIndex, func: ast.expr) -> list[str]:
+        """``callees`` inside a walk: its steps count against that walk's budget (resetting
+        the budget here would let a walk that meets many calls run without bound)."""
+        found = self.objects(module, func, 0)
         names: list[str] = []
         for obj in found:
             if isinstance(obj, Symbol):
@@ -302,7 +307,7 @@ class Resolver:
     def _call_sources(self, module: ModuleIndex, call: ast.Call, depth: int) -> list[Src]:
         """Calls that pass a value through: env getters, field defaults, ``d.get``, helpers."""
         func = call.func
-        callees = set(self.callees(module, func)) if depth < MAX_DEPTH else set()
+        callees = set(self.callee_names(module, func)) if depth < MAX_DEPTH else set()
         arg0 = call.args[0] if call.args else None
         if callees & _ENV_GETTERS:
             default = call.args[1] if len(call.args) > 1 else keyword_arg(call, "default")
