@@ -94,17 +94,35 @@ def scan(
 
 
 def _context(root: Path, files: Iterable[str], directories: Iterable[str]) -> ProjectContext:
+    """The module map: each .py file by its path from the root, then by the name Python
+    imports it as (registered last, so it is the file's own name for relative imports)."""
+    python = [relpath for relpath in files if relpath.endswith(".py")]
+    packages = {relpath.rpartition("/")[0] for relpath in python if relpath.endswith("__init__.py")}
     modules: dict[str, str] = {}
-    for relpath in files:
-        if relpath.endswith(".py"):
-            parts = relpath[:-3].split("/")
-            if parts[-1] == "__init__":
-                parts.pop()
-            if parts:
-                modules[".".join(parts)] = relpath
-                if parts[0] == "src" and len(parts) > 1:
-                    modules.setdefault(".".join(parts[1:]), relpath)
+    for relpath in python:
+        parts = relpath[:-3].split("/")
+        if parts[-1] == "__init__":
+            parts.pop()
+        if parts:
+            modules.setdefault(".".join(parts), relpath)
+    for relpath in python:
+        name = _import_name(relpath, packages)
+        if name and modules.get(name, relpath) == relpath:
+            modules.pop(name, None)
+            modules[name] = relpath
     return ProjectContext(root=root, modules=modules, directories=frozenset(directories))
+
+
+def _import_name(relpath: str, packages: set[str]) -> str:
+    """How Python imports ``relpath``: its path below the nearest folder that is not a
+    package (no ``__init__.py``), as for ``src/pkg/mod.py`` or ``app/pkg/mod.py`` -> ``pkg.mod``."""
+    parts = relpath[:-3].split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    start = len(parts) - 1
+    while start > 0 and "/".join(parts[:start]) in packages:
+        start -= 1
+    return ".".join(parts[start:])
 
 
 @dataclass(frozen=True, slots=True)

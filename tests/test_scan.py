@@ -274,3 +274,24 @@ def test_default_cache_dir_honours_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path
     assert default_cache_dir() == tmp_path / "ptmlock" / "scan"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert default_cache_dir() == Path.home() / ".cache" / "ptmlock" / "scan"
+
+
+def test_scan_imports_resolve_by_python_module_names_in_nested_projects(tmp_path: Path) -> None:
+    """``services/bot/supportbot/x.py`` is imported as ``supportbot.x`` (the folders above
+    the package have no ``__init__.py``), as in src/ layouts and monorepos."""
+    package = tmp_path / "services" / "bot" / "supportbot"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "settings.py").write_text('EMBEDDER = "org/embedder"\n')
+    (package / "app.py").write_text(
+        "from sentence_transformers import SentenceTransformer\n"
+        "from supportbot.settings import EMBEDDER\n"
+        "from .settings import EMBEDDER as SAME\n"
+        "SentenceTransformer(EMBEDDER)\n"
+        "SentenceTransformer(SAME)\n"
+    )
+    refs = scan(tmp_path, cache=False).references
+    assert [(r.file, r.line, r.model) for r in refs] == [
+        ("services/bot/supportbot/app.py", 4, "org/embedder"),
+        ("services/bot/supportbot/app.py", 5, "org/embedder"),
+    ]
