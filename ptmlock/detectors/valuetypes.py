@@ -58,6 +58,11 @@ class Symbol:
     qualname: str
 
 
+def _stronger(current: str, step: str) -> str:
+    """A chain reports its strongest step (``HOW_RANK``): constant then argparse is argparse."""
+    return step if HOW_RANK.get(step, 0) > HOW_RANK.get(current, 0) else current
+
+
 @dataclass(frozen=True, slots=True)
 class Value:
     """One value an expression can take, or why it can't be known (``reason``).
@@ -74,8 +79,7 @@ class Value:
 
     def via(self, how: str, group: str | None = None) -> Value:
         """This value reached through one more step."""
-        stronger = how if HOW_RANK.get(how, 0) > HOW_RANK.get(self.how, 0) else self.how
-        return replace(self, how=stronger, group=self.group or group)
+        return replace(self, how=_stronger(self.how, how), group=self.group or group)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +94,8 @@ class Src:
     symbol: Symbol | None = None
 
     def via(self, how: str, group: str | None = None) -> Src:
-        stronger = how if HOW_RANK.get(how, 0) > HOW_RANK.get(self.how, 0) else self.how
-        return replace(self, how=stronger, group=self.group or group)
+        """This source reached through one more step."""
+        return replace(self, how=_stronger(self.how, how), group=self.group or group)
 
 
 @dataclass(frozen=True, slots=True)
