@@ -137,20 +137,27 @@ def _print_references(refs: Sequence[Any], skipped: Sequence[Any]) -> None:
 
 
 # -- install / verify ---------------------------------------------------------------------------
-class _ProgressLine:
-    """Overall bytes, speed, ETA and the active files, redrawn on one terminal line."""
+class _Progress:
+    """On a terminal: a line of overall bytes, speed and ETA, then a bar per active file,
+    redrawn in place (ANSI) at most five times a second. Called from every download thread."""
+
+    WIDTH = 24  # characters of a file's bar
+    SHOWN = 8  # active files drawn at most
 
     def __init__(self, total: int) -> None:
         self.total, self.done, self.started, self.last = total, 0, time.monotonic(), 0.0
         self.active: dict[str, list[int]] = {}
-        self._lock = threading.Lock()  # called from every download thread
+        self.drawn = 0  # lines on screen from the last draw
+        self._lock = threading.Lock()
 
     def __call__(self, event: str, name: str, amount: int) -> None:
         with self._lock:
             self._update(event, name, amount)
 
     def _update(self, event: str, name: str, amount: int) -> None:
-        if event == "start":
+        if event == "reused":
+            self.total -= amount  # nothing to fetch for it
+        elif event == "start":
             self.active[name] = [0, amount]
         elif event == "bytes":
             self.done += amount
@@ -163,19 +170,33 @@ class _ProgressLine:
             self.last = now
             self._draw(now)
 
-    def _draw(self, now: float) -> None:
+    def _lines(self, now: float) -> list[str]:
         speed = self.done / max(now - self.started, 1e-6)
-        eta = (self.total - self.done) / speed if speed > 0 else 0
-        files = " ".join(
-            f"{Path(n).name} {100 * d // max(t, 1)}%" for n, (d, t) in list(self.active.items())[:3]
-        )
-        rate = f"{_human(int(speed))}/s"
-        line = f"{_human(self.done)}/{_human(self.total)} {rate} ETA {eta:.0f}s {files}"
-        sys.stderr.write("\r" + line[:110].ljust(110))
+        eta = max(self.total - self.done, 0) / speed if speed > 0 else 0
+        lines = [
+            f"{_human(self.done)} / {_human(self.total)}  {_human(int(speed))}/s  ETA {eta:.0f}s"
+            f"  ({len(self.active)} active)"
+        ]
+        for name, (done, size) in list(self.active.items())[: self.SHOWN]:
+            filled = self.WIDTH * done // max(size, 1)
+            bar = "#" * filled + "-" * (self.WIDTH - filled)
+            lines.append(f"  [{bar}] {100 * done // max(size, 1):3d}%  {name[-60:]}")
+        return lines
+
+    def _draw(self, now: float) -> None:
+        lines = self._lines(now)
+        up = f"\x1b[{self.drawn}F" if self.drawn else "\r"
+        blank = [""] * max(self.drawn - len(lines), 0)  # erase lines of finished files
+        sys.stderr.write(up + "".join(f"\x1b[2K{line}\n" for line in lines + blank))
         sys.stderr.flush()
+        self.drawn = len(lines) + len(blank)
 
     def close(self) -> None:
-        sys.stderr.write("\r" + " " * 110 + "\r")
+        if self.drawn:
+            sys.stderr.write(
+                f"\x1b[{self.drawn}F" + "\x1b[2K\n" * self.drawn + f"\x1b[{self.drawn}F"
+            )
+            sys.stderr.flush()
 
 
 def _human(size: int) -> str:
@@ -196,7 +217,7 @@ def cmd_install(args: argparse.Namespace) -> int:
     lock = read_lock(_lock_path(args))
     total = sum(m.total_size for m in lock.models)
     show = not args.quiet and not args.json and sys.stderr.isatty()
-    progress = _ProgressLine(total) if show else None
+    progress = _Progress(total) if show else None
     extra: dict[str, Any] = {"progress": progress} if progress else {}
     try:
         report = install(

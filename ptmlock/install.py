@@ -44,8 +44,11 @@ from ptmlock.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
 __all__ = ["FileResult", "InstallReport", "Progress", "install"]
 
 log = logging.getLogger(__name__)
-BUFFER = 1024 * 1024  # bytes read from the network per call, per download thread
-Progress = Callable[[str, str, int], None]  # (event, "model/path", bytes): start|bytes|done
+# bytes per network read; a read fills it before returning, so progress and resume move in
+# steps of this size
+BUFFER = 256 * 1024
+# (event, "model/path", bytes): reused (no fetch needed) | start | bytes | done
+Progress = Callable[[str, str, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,13 +173,15 @@ class _Worker:
         self.get_hub, self.progress, self.policy, self.cancel = get_hub, progress, policy, cancel
 
     def run(self, job: _Job) -> FileResult:
-        if _reusable(job):
-            action = "reused"
-        else:
+        action = "reused"
+        if not _reusable(job):
             job.place.lock.parent.mkdir(parents=True, exist_ok=True)
             with FileLock(str(job.place.lock)):
                 # another process may have finished it while we waited for the lock
-                action = "reused" if _reusable(job) else self._download(job, job.name)
+                if not _reusable(job):
+                    action = self._download(job, job.name)
+        if action == "reused":
+            self.progress("reused", job.name, job.file.size)
         if job.place.link_target is not None:
             _link(job.place.opened, job.place.link_target)
         return FileResult(job.model.id, job.file.path, job.file.size, action)
