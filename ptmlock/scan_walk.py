@@ -1,0 +1,168 @@
+"""The walk ``scan`` starts from: which files of a project are its own code.
+
+Skipped on purpose, and reported as ``Skipped`` with the reason: virtualenvs, installed and vendored
+packages, nested git repositories, ``[tool.ptmlock] exclude`` patterns and gitignored paths
+(``.gitignore`` files are read at every level, as git does). VCS and tool caches are left out
+silently: nothing of the project's own lives there.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ptmlock.models import Skipped
+
+__all__ = ["Tree", "walk_project"]
+
+# never reported: nothing of the project's own lives there
+_SILENT_DIRS = frozenset(
+    {".git", ".hg", ".svn", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox",
+     ".nox", ".cache"}
+)  # fmt: skip
+_SKIP_DIRS = {
+    "node_modules": "node_modules",
+    ".venv": "virtualenv",
+    "venv": "virtualenv",
+    "site-packages": "installed packages",
+    "dist-packages": "installed packages",
+    ".ipynb_checkpoints": "notebook autosave copies",
+}
+_VENDOR_DIRS = frozenset({"vendor", "vendored", "third_party", "third-party", "thirdparty",
+                          "3rdparty", "_vendor"})  # fmt: skip
+# skipped only when they hold a copied package (their own setup.py / pyproject.toml)
+_VENDORISH_DIRS = frozenset({"external", "externals", "extern", "deps", "libs", "contrib"})
+_PACKAGE_FILES = ("setup.py", "pyproject.toml", "setup.cfg")
+
+_Rule = tuple[str, re.Pattern[str], bool, bool]  # base dir, regex, negated, directories only
+
+
+@dataclass(slots=True)
+class Tree:
+    """What the walk found: files to scan, every directory, and what it skipped and why."""
+
+    files: list[str]
+    directories: list[str]
+    skipped: list[Skipped]
+
+
+def walk_project(root: Path, exclude: Sequence[str], handles: Sequence[Any]) -> Tree:
+    """Files some detector handles, every directory, and what was skipped on purpose (and why)."""
+    tree = Tree([], [], [])
+    excluded = [_rule("", pattern) for pattern in exclude]
+    stack: list[tuple[str, tuple[_Rule, ...]]] = [("", _gitignore(root, "", ()))]
+    while stack:
+        reldir, rules = stack.pop()
+        try:
+            entries = sorted(os.scandir(root / reldir), key=lambda e: e.name)
+        except OSError as error:
+            tree.skipped.append(Skipped(path=reldir or ".", reason=f"unreadable: {error.strerror}"))
+            continue
+        for entry in entries:
+            rel = f"{reldir}/{entry.name}" if reldir else entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name in _SILENT_DIRS:
+                    continue
+                tree.directories.append(rel)
+                reason = _dir_reason(Path(entry.path), rel, rules, excluded)
+                if reason:
+                    tree.skipped.append(Skipped(path=f"{rel}/", reason=reason))
+                else:
+                    stack.append((rel, _gitignore(root, rel, rules)))
+            elif entry.is_file() and any(handle(rel) for handle in handles):
+                reason = _file_reason(rel, rules, excluded)
+                if reason:
+                    tree.skipped.append(Skipped(path=rel, reason=reason))
+                else:
+                    tree.files.append(rel)
+    tree.files.sort()
+    return tree
+
+
+def _dir_reason(path: Path, rel: str, rules: Sequence[_Rule], excluded: Sequence[_Rule]) -> str:
+    name = path.name
+    if name in _SKIP_DIRS:
+        return _SKIP_DIRS[name]
+    if (path / "pyvenv.cfg").is_file():
+        return "virtualenv"
+    if name in _VENDOR_DIRS:
+        return "vendored code"
+    if name in _VENDORISH_DIRS and _holds_package(path):
+        return "vendored package"
+    if (path / ".git").exists():
+        return "nested git repository"
+    if _matches(rel, True, excluded):
+        return "excluded by tool.ptmlock.exclude"
+    return "gitignored" if _matches(rel, True, rules) else ""
+
+
+def _file_reason(rel: str, rules: Sequence[_Rule], excluded: Sequence[_Rule]) -> str:
+    if _matches(rel, False, excluded):
+        return "excluded by tool.ptmlock.exclude"
+    return "gitignored" if _matches(rel, False, rules) else ""
+
+
+def _holds_package(path: Path) -> bool:
+    candidates = [path, *(p for p in path.iterdir() if p.is_dir())] if path.is_dir() else []
+    return any((c / f).is_file() for c in candidates for f in _PACKAGE_FILES)
+
+
+def _gitignore(root: Path, reldir: str, inherited: tuple[_Rule, ...]) -> tuple[_Rule, ...]:
+    path = root / reldir / ".gitignore"
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return inherited
+    rules = [_rule(reldir, line) for line in lines if line.strip() and not line.startswith("#")]
+    return inherited + tuple(rules)
+
+
+def _rule(base: str, pattern: str) -> _Rule:
+    """One gitignore line: ``!`` negates, a trailing ``/`` means directories, a ``/`` anchors."""
+    pattern = pattern.rstrip()
+    negated = pattern.startswith("!")
+    pattern = pattern.removeprefix("!").removeprefix("\\")
+    dir_only = pattern.endswith("/")
+    pattern = pattern.rstrip("/")
+    anchored = "/" in pattern
+    body = _glob_to_regex(pattern.lstrip("/"))
+    return (base, re.compile(body if anchored else f"(?:.*/)?{body}"), negated, dir_only)
+
+
+def _glob_to_regex(glob: str) -> str:
+    out, i = [], 0
+    while i < len(glob):
+        if glob.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif glob.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif glob[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif glob[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif glob[i] == "[" and (end := glob.find("]", i + 2)) > 0:
+            out.append("[" + glob[i + 1 : end].replace("!", "^", 1).replace("\\", "\\\\") + "]")
+            i = end + 1
+        else:
+            out.append(re.escape(glob[i]))
+            i += 1
+    return "".join(out)
+
+
+def _matches(rel: str, is_dir: bool, rules: Sequence[_Rule]) -> bool:
+    ignored = False
+    for base, regex, negated, dir_only in rules:
+        if dir_only and not is_dir:
+            continue
+        sub = rel[len(base) + 1 :] if base else rel
+        if regex.fullmatch(sub):
+            ignored = not negated
+    return ignored
