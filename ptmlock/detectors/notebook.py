@@ -20,7 +20,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ptmlock.detectors.interface import Detector, ProjectContext
-from ptmlock.detectors.text import analyze_python, shell_references
+from ptmlock.detectors.shell import shell_references
+from ptmlock.detectors.text import analyze_python
 from ptmlock.models import Reference
 
 __all__ = ["NotebookDetector", "code_cells"]

@@ -12,8 +12,10 @@ import logging
 
 from ptmlock.detectors.configs import ConfigDetector
 from ptmlock.detectors.interface import Detector
+from ptmlock.detectors.markdown import MarkdownDetector
 from ptmlock.detectors.notebook import NotebookDetector
-from ptmlock.detectors.text import MarkdownDetector, RequirementsDetector, ShellDetector
+from ptmlock.detectors.shell import ShellDetector
+from ptmlock.detectors.text import RequirementsDetector
 
 __all__ = ["default_detectors", "python_detectors"]
 

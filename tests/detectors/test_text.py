@@ -10,12 +10,9 @@ import pytest
 
 from ptmlock.detectors import text as text_module
 from ptmlock.detectors.interface import ProjectContext
-from ptmlock.detectors.text import (
-    MarkdownDetector,
-    RequirementsDetector,
-    ShellDetector,
-    classify_url,
-)
+from ptmlock.detectors.markdown import MarkdownDetector
+from ptmlock.detectors.shell import ShellDetector
+from ptmlock.detectors.text import RequirementsDetector, classify_url
 from ptmlock.models import Reference
 
 CONTEXT = ProjectContext(root=Path("/project"), directories=frozenset({"weights"}))
