@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
+from httpcore2 import default_ssl_context
+
 from ptmlock import __version__, errors
 from ptmlock.hubs.interface import OpenFile
 
@@ -72,7 +74,7 @@ def _connect(url: str) -> tuple[http.client.HTTPConnection, bool]:
 def _new_connection(url: str) -> tuple[http.client.HTTPConnection, bool]:
     parts = urlsplit(url)
     host, port = parts.hostname or "", parts.port
-    context = ssl.create_default_context()
+    context = default_ssl_context()  # what huggingface_hub's own stack trusts
     proxy = urllib.request.getproxies().get(parts.scheme)
     if proxy and not urllib.request.proxy_bypass(host):
         via = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
@@ -189,6 +191,12 @@ def status_error(status: int, headers: Mapping[str, str], what: str) -> errors.P
 
 
 def _transport_error(url: str, exc: BaseException) -> errors.PtmlockError:
+    if isinstance(exc, ssl.SSLCertVerificationError):  # retrying won't change the certificate
+        origin = "://".join(_origin(url))
+        return errors.HubError(
+            f"{origin}: TLS certificate not trusted ({exc.verify_message})",
+            hint="set SSL_CERT_FILE (or SSL_CERT_DIR) to the CA bundle that signed it",
+        )
     if isinstance(exc, ConnectionRefusedError | socket.gaierror):
         origin = "://".join(_origin(url))
         return errors.HubUnreachableError(f"cannot reach {origin}", hint="check the network")

@@ -1,0 +1,120 @@
+"""transfer.RawGet against real servers on 127.0.0.1: TLS trust, redirects, and the token."""
+
+from __future__ import annotations
+
+import http.server
+import shutil
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ptmlock import errors
+from ptmlock.transfer import RawGet, status_error
+
+BODY = b"weights " * 50_000
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """``/file`` answers BODY; ``/hop?to=URL`` redirects; every request's headers are kept."""
+
+    seen: list[dict[str, str]]
+
+    def do_GET(self) -> None:
+        self.seen.append({k.lower(): v for k, v in self.headers.items()})
+        if self.path.startswith("/hop?to="):
+            self.send_response(302)
+            self.send_header("Location", self.path.removeprefix("/hop?to="))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(BODY)))
+        self.end_headers()
+        self.wfile.write(BODY)
+
+    def log_message(self, format: str, *args: object) -> None:
+        return None
+
+
+def _serve(
+    context: ssl.SSLContext | None = None,
+) -> tuple[http.server.HTTPServer, list[dict[str, str]]]:
+    seen: list[dict[str, str]] = []
+    handler = type("Handler", (_Handler,), {"seen": seen})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if context is not None:
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, seen
+
+
+def _read(url: str, headers: dict[str, str] | None = None) -> bytes:
+    out = bytearray()
+    view = memoryview(bytearray(65536))
+    with RawGet(url, headers or {}, 0, status_error) as stream:
+        while got := stream.readinto(view):
+            out += view[:got]
+    return bytes(out)
+
+
+@pytest.fixture
+def tls(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """An HTTPS server with a self-signed certificate for 127.0.0.1, and that certificate."""
+    openssl = shutil.which("openssl")
+    assert openssl is not None, "the openssl command is needed for the TLS tests"
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server, _ = _serve(context)
+    yield f"https://127.0.0.1:{server.server_port}", cert
+    server.shutdown()
+    server.server_close()
+
+
+def test_tls_untrusted_certificate_is_a_clear_error_not_a_retry(
+    tls: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _ = tls
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    with pytest.raises(errors.HubError) as info:
+        _read(f"{url}/file")
+    assert not isinstance(info.value, errors.TransientHubError)
+    assert (
+        "certificate" in str(info.value) and info.value.hint and "SSL_CERT_FILE" in info.value.hint
+    )
+
+
+def test_tls_trusts_what_ssl_cert_file_names(
+    tls: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, cert = tls
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    assert _read(f"{url}/file") == BODY
+
+
+def test_redirect_keeps_the_token_on_the_same_origin_and_drops_it_elsewhere() -> None:
+    hub, hub_seen = _serve()
+    cdn, cdn_seen = _serve()
+    try:
+        hub_url = f"http://127.0.0.1:{hub.server_port}"
+        cdn_url = f"http://127.0.0.1:{cdn.server_port}"
+        auth = {"Authorization": "Bearer hf_secret"}
+        assert _read(f"{hub_url}/hop?to={hub_url}/file", auth) == BODY
+        assert [h.get("authorization") for h in hub_seen] == ["Bearer hf_secret"] * 2
+        assert _read(f"{hub_url}/hop?to={cdn_url}/file", auth) == BODY
+        assert cdn_seen and all("authorization" not in h for h in cdn_seen)
+        assert all(h.get("accept-encoding") == "identity" for h in hub_seen + cdn_seen)
+    finally:
+        for server in (hub, cdn):
+            server.shutdown()
+            server.server_close()
