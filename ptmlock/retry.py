@@ -7,17 +7,32 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
 from ptmlock.errors import TransientHubError
 
-__all__ = ["DEFAULT_POLICY", "RetryPolicy", "call_with_retries"]
+__all__ = [
+    "DEFAULT_POLICY",
+    "TRANSIENT_STATUS",
+    "RetryPolicy",
+    "call_with_retries",
+    "retry_after",
+]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})  # worth asking again
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """A server's ``Retry-After`` in seconds; the HTTP-date form is ignored (so does the Hub
+    client)."""
+    value = headers.get("Retry-After", "").strip()
+    return float(value) if re.fullmatch(r"\d+(\.\d+)?", value) else None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -25,6 +24,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from ptmlock.atomic import write_atomic
 from ptmlock.detectors.interface import Detector
 from ptmlock.models import Reference
 
@@ -211,10 +211,6 @@ class ScanCache:
             return
         payload = {"fingerprint": self.fingerprint, "files": self.files, "results": self.results}
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".scan.", dir=self.path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(payload, handle, separators=(",", ":"))
-            Path(tmp).replace(self.path)
+            write_atomic(self.path, json.dumps(payload, separators=(",", ":")).encode())
         except OSError as error:
             logger.warning("could not write the scan cache %s: %s", self.path, error)

@@ -28,6 +28,7 @@ from httpcore2 import default_ssl_context
 
 from ptmlock import __version__, errors
 from ptmlock.hubs.interface import OpenFile
+from ptmlock.retry import TRANSIENT_STATUS, retry_after
 
 __all__ = ["USER_AGENT", "Failure", "RawGet", "status_error"]
 
@@ -37,7 +38,6 @@ TIMEOUT = 30.0
 # (status, headers, url) -> the ptmlock error for a failed response; each hub knows its errors
 Failure = Callable[[int, Mapping[str, str], str], errors.PtmlockError]
 _REDIRECTS = {301, 302, 303, 307, 308}
-_TRANSIENT = {408, 429, 500, 502, 503, 504}
 _local = threading.local()
 
 
@@ -179,10 +179,8 @@ class RawGet(OpenFile):
 
 def status_error(status: int, headers: Mapping[str, str], what: str) -> errors.PtmlockError:
     """The ptmlock error for an HTTP error status from a server with no error vocabulary."""
-    if status in _TRANSIENT:
-        value = headers.get("Retry-After", "").strip()
-        retry_after = float(value) if re.fullmatch(r"\d+(\.\d+)?", value) else None
-        return errors.TransientHubError(f"{what}: HTTP {status}", retry_after=retry_after)
+    if status in TRANSIENT_STATUS:
+        return errors.TransientHubError(f"{what}: HTTP {status}", retry_after=retry_after(headers))
     if status == 404:
         return errors.EntryNotFoundError(f"{what}: not found (HTTP 404)")
     if status in (401, 403):

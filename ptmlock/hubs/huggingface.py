@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -35,7 +34,13 @@ from ptmlock.hubs.interface import Hub, OpenFile
 from ptmlock.hubs.selection import effective_patterns, recorded_selection, select_files
 from ptmlock.lockfile import safe_relpath
 from ptmlock.models import LockedFile, LockedModel, ModelRequest
-from ptmlock.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
+from ptmlock.retry import (
+    DEFAULT_POLICY,
+    TRANSIENT_STATUS,
+    RetryPolicy,
+    call_with_retries,
+    retry_after,
+)
 from ptmlock.transfer import RawGet, status_error
 
 __all__ = ["HuggingFaceHub"]
@@ -43,15 +48,7 @@ __all__ = ["HuggingFaceHub"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 LOGIN_HINT = "log in with `hf auth login` or set HF_TOKEN to a token with access"
-_TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 _TIMEOUT = httpx2.Timeout(30.0, connect=10.0)
-
-
-def _retry_after(response: httpx2.Response | None) -> float | None:
-    if response is None:
-        return None
-    value = response.headers.get("Retry-After", "")
-    return float(value) if re.fullmatch(r"\d+(\.\d+)?", value.strip()) else None
 
 
 # the Hub's X-Error-Code on a failed download -> (error, message, hint)
@@ -242,8 +239,9 @@ class HuggingFaceHub(Hub):
         if isinstance(exc, HfHubHTTPError):
             status = exc.response.status_code if exc.response is not None else 0
             message = f"{where}: HTTP {status}"
-            if status in _TRANSIENT_STATUS:
-                return errors.TransientHubError(message, retry_after=_retry_after(exc.response))
+            if status in TRANSIENT_STATUS:
+                headers = exc.response.headers if exc.response is not None else {}
+                return errors.TransientHubError(message, retry_after=retry_after(headers))
             return errors.HubError(message)
         if isinstance(exc, httpx2.ConnectError | httpx2.ConnectTimeout):
             return errors.HubUnreachableError(

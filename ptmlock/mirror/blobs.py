@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ptmlock.atomic import write_atomic
 from ptmlock.mirror import metadata
 
 __all__ = ["FileEntry", "ingest", "walk_folder", "write_json"]
@@ -101,8 +102,4 @@ def walk_folder(folder: Path) -> dict[str, Path]:
 
 def write_json(path: Path, data: Any) -> None:
     """Write ``data`` as JSON to ``path`` atomically (temporary file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=1, sort_keys=True)
-    Path(tmp).replace(path)
+    write_atomic(path, json.dumps(data, indent=1, sort_keys=True).encode())
