@@ -107,7 +107,10 @@ class HuggingFaceHub(Hub):
                 f"{request.id}@{info.sha}: no file {missing[0]!r} in the repo"
             )
         chosen = select_files(siblings, patterns)
-        files = tuple(self._locked_file(request.id, info.sha, siblings[name]) for name in chosen)
+        small: dict[str, bytes] = {}  # files read this resolve (README is hashed and parsed)
+        files = tuple(
+            self._locked_file(request.id, info.sha, siblings[name], small) for name in chosen
+        )
         libraries, recorded = recorded_selection(request.libraries, request.patterns, request.files)
         return LockedModel(
             hub="huggingface",
@@ -120,26 +123,30 @@ class HuggingFaceHub(Hub):
             group=request.group,
             libraries=libraries,
             patterns=recorded,
-            **self._card_facts(request.id, info, siblings).fields(),
+            **self._card_facts(request.id, info, siblings, small).fields(),
         )
 
-    def _locked_file(self, model_id: str, commit: str, sibling: Any) -> LockedFile:
+    def _locked_file(
+        self, model_id: str, commit: str, sibling: Any, small: dict[str, bytes]
+    ) -> LockedFile:
         if sibling.lfs is not None:
             return LockedFile(
                 path=sibling.rfilename, size=sibling.lfs.size, sha256=sibling.lfs.sha256
             )
-        data = self._read_small(model_id, commit, sibling.rfilename)
+        data = self._read_once(model_id, commit, sibling.rfilename, small)
         return LockedFile(
             path=sibling.rfilename, size=len(data), sha256=hashlib.sha256(data).hexdigest()
         )
 
-    def _card_facts(self, model_id: str, info: ModelInfo, siblings: dict[str, Any]) -> CardFacts:
+    def _card_facts(
+        self, model_id: str, info: ModelInfo, siblings: dict[str, Any], small: dict[str, bytes]
+    ) -> CardFacts:
         """Licence, lineage, task, size facts from the Hub's answer and the model card.
 
         With no licence in the card, a LICENSE file in the repo is read and recognised.
         """
         readme = (
-            self._read_small(model_id, info.sha or "", "README.md")
+            self._read_once(model_id, info.sha or "", "README.md", small)
             if "README.md" in siblings
             else None
         )
@@ -147,9 +154,15 @@ class HuggingFaceHub(Hub):
         if facts.license is None:
             name = next((n for n in LICENSE_FILES if n in siblings), None)
             if name is not None:
-                text = self._read_small(model_id, info.sha or "", name)
+                text = self._read_once(model_id, info.sha or "", name, small)
                 facts = replace(facts, license=license_from_text(text.decode("utf-8", "replace")))
         return facts
+
+    def _read_once(self, model_id: str, commit: str, path: str, small: dict[str, bytes]) -> bytes:
+        """``_read_small`` at most once per path in one resolve (a commit's files never change)."""
+        if path not in small:
+            small[path] = self._read_small(model_id, commit, path)
+        return small[path]
 
     def _read_small(self, model_id: str, commit: str, path: str) -> bytes:
         url = hf_hub_url(model_id, path, revision=commit, endpoint=self.endpoint)

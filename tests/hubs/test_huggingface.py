@@ -156,3 +156,17 @@ def test_resolve_reads_a_license_file_when_the_card_has_none(
     hub = _hub(hf_env)
     assert hub.resolve(ModelRequest(hub="huggingface", id="org/lic")).license == "Apache-2.0"
     assert hub.resolve(ModelRequest(hub="huggingface", id="org/none")).license == "LicenseRef-file"
+
+
+def test_resolve_reads_each_small_file_once(
+    store: RepoStore, hf_env: HfEnv, mirror: MirrorServer
+) -> None:
+    make_transformers_repo(store, "org/m")
+    request = ModelRequest(hub="huggingface", id="org/m", libraries=("snapshot",))
+    locked = _hub(hf_env).resolve(request)
+    assert "README.md" in [f.path for f in locked.files] and locked.card_sha256 is not None
+    # a download's first hop is /resolve/ (the Hub then redirects to /api/resolve-cache/)
+    downloads = [
+        r for r in mirror.requests if "/resolve/" in r.path and r.path.endswith("README.md")
+    ]
+    assert len(downloads) == 1  # hashed for the lock and parsed for the card from one download
