@@ -73,7 +73,7 @@ class VerifiedRecord:
                 return
             data = json.dumps(self._entries, sort_keys=True).encode()
             self._dirty = False
-        write_atomic(self.path, data)
+        write_atomic(self.path, data, durable=False)  # a lost record only costs a rehash
 
 
 @dataclass(frozen=True, slots=True)

@@ -262,7 +262,7 @@ def _write_ref(cache: ModelCache, model: LockedModel) -> None:
             return
     except OSError:
         pass
-    write_atomic(ref, model.revision.encode())
+    write_atomic(ref, model.revision.encode(), durable=False)  # cache bookkeeping, as hf does
 
 
 def _materialize(layout: Layout, model: LockedModel, target: Path) -> None:

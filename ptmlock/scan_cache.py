@@ -211,6 +211,7 @@ class ScanCache:
             return
         payload = {"fingerprint": self.fingerprint, "files": self.files, "results": self.results}
         try:
-            write_atomic(self.path, json.dumps(payload, separators=(",", ":")).encode())
+            data = json.dumps(payload, separators=(",", ":")).encode()
+            write_atomic(self.path, data, durable=False)  # a cache: losing it costs a re-scan
         except OSError as error:
             logger.warning("could not write the scan cache %s: %s", self.path, error)

@@ -80,6 +80,25 @@ def test_install_second_run_reuses_everything(
     ].revision
 
 
+def test_install_never_waits_for_the_disk_but_a_lock_write_does(
+    store: RepoStore, hf_env: HfEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one fsync on ext4 flushes every dirty page of the filesystem: 2-3 s after a 2 GB
+    # install (bench/README.md). Cache files are bookkeeping, as in huggingface_hub's cache;
+    # files people commit are still flushed before their rename.
+    lock = _lock(store, requested="v1.0")
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+    _install(lock, hf_env)
+    assert synced == []
+    assert (hf_env.cache / "models--org--tiny" / "refs" / "v1.0").read_text() == lock.models[
+        0
+    ].revision
+    write_lock(lock, tmp_path / "ptm.lock")
+    assert len(synced) == 1
+
+
 def test_install_refuses_corrupt_bytes_and_leaves_no_trace(
     store: RepoStore, hf_env: HfEnv, mirror: MirrorServer
 ) -> None:
