@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from filelock import FileLock
 
@@ -221,9 +222,7 @@ class _Worker:
             if stream.offset != have:  # the server ignored Range: start over
                 have, digest = 0, hashlib.sha256()
             view = memoryview(bytearray(BUFFER))  # one buffer per file: no per-chunk copies
-            with partial.open("r+b" if have else "wb", buffering=0) as out:
-                out.seek(have)
-                out.truncate()
+            with _open_partial(partial, have) as out:
                 while got := stream.readinto(view):
                     if self.cancel.is_set():
                         raise KeyboardInterrupt
@@ -236,6 +235,22 @@ class _Worker:
         if have < job.file.size:
             raise TransientHubError(f"{name}: body ended at {have} of {job.file.size} bytes")
         return digest.hexdigest() if have == job.file.size else "(longer than the locked size)"
+
+
+def _open_partial(partial: Path, have: int) -> BinaryIO:
+    """``partial`` open for writing at byte ``have``: kept up to there, or a new file.
+
+    Never truncate a file to zero: ext4 then flushes the whole file to disk when it is closed
+    (its ``auto_da_alloc`` rule for replace-by-truncate), 0.3 s for every 900 MB on this
+    machine, during which the download's thread waits.
+    """
+    if not have:
+        partial.unlink(missing_ok=True)
+        return partial.open("wb", buffering=0)
+    out = partial.open("r+b", buffering=0)
+    out.truncate(have)
+    out.seek(have)
+    return out
 
 
 def _link(path: Path, target: str) -> None:
