@@ -14,7 +14,9 @@ per thread alive between files, and turns every failure into a ptmlock error thr
 
 from __future__ import annotations
 
+import functools
 import http.client
+import os
 import re
 import socket
 import ssl
@@ -71,21 +73,32 @@ def _connect(url: str) -> tuple[http.client.HTTPConnection, bool]:
     return pool[key]
 
 
+def _ssl_context() -> ssl.SSLContext:
+    """What huggingface_hub's own stack trusts; built once per CA setting (building one reads
+    the CA bundle: ~50 ms, which plain-HTTP connections must not pay)."""
+    return _context_for(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@functools.lru_cache(maxsize=4)
+def _context_for(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    return default_ssl_context()  # reads the same two variables
+
+
 def _new_connection(url: str) -> tuple[http.client.HTTPConnection, bool]:
     parts = urlsplit(url)
     host, port = parts.hostname or "", parts.port
-    context = default_ssl_context()  # what huggingface_hub's own stack trusts
     proxy = urllib.request.getproxies().get(parts.scheme)
     if proxy and not urllib.request.proxy_bypass(host):
         via = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
         if parts.scheme == "https":  # CONNECT tunnel through the proxy, TLS end to end
             tunnel = http.client.HTTPSConnection(
-                via.hostname or "", via.port, timeout=TIMEOUT, context=context
+                via.hostname or "", via.port, timeout=TIMEOUT, context=_ssl_context()
             )
             tunnel.set_tunnel(host, port)
             return tunnel, False
         return http.client.HTTPConnection(via.hostname or "", via.port, timeout=TIMEOUT), True
     if parts.scheme == "https":
+        context = _ssl_context()
         return http.client.HTTPSConnection(host, port, timeout=TIMEOUT, context=context), False
     return http.client.HTTPConnection(host, port, timeout=TIMEOUT), False
 
