@@ -123,9 +123,10 @@ def test_install_refuses_corrupt_bytes_and_leaves_no_trace(
     store: RepoStore, hf_env: HfEnv, mirror: MirrorServer
 ) -> None:
     lock = _lock(store)
-    mirror.faults.add(kind="corrupt", match="/config.json")
+    corrupt = mirror.faults.add(kind="corrupt", match="/config.json")
     with pytest.raises(errors.IntegrityError) as info:
         _install(lock, hf_env)
+    assert corrupt.fired == 1  # wrong bytes are not a transient failure: never fetched again
     file = next(f for f in lock.models[0].files if f.path == "config.json")
     message = str(info.value)
     assert "org/tiny" in message and "config.json" in message and file.sha256 in message
