@@ -89,7 +89,12 @@ def test_install_never_waits_for_the_disk_but_a_lock_write_does(
     lock = _lock(store, requested="v1.0")
     synced: list[int] = []
     real_fsync = os.fsync
-    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+
+    def fsync(fd: int) -> None:
+        synced.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
     _install(lock, hf_env)
     assert synced == []
     assert (hf_env.cache / "models--org--tiny" / "refs" / "v1.0").read_text() == lock.models[
