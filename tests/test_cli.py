@@ -223,6 +223,39 @@ def test_token_never_reaches_output_lock_or_bom(
     assert gated is not None and gated.gated
 
 
+def test_the_hf_auth_login_token_is_used_and_never_written(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    hf_env: HfEnv,
+    store: RepoStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # no HF_TOKEN: the token `hf auth login` stored, where huggingface_hub reads it
+    from huggingface_hub import constants
+
+    secret = "hf_LOGGEDINTOKEN456"
+    token_file = tmp_path / "login" / "token"
+    token_file.parent.mkdir()
+    token_file.write_text(secret)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(token_file))
+    make_transformers_repo(store, "org/gated")
+    store.set_gated("org/gated", "manual", tokens=[secret])
+    app = project / "app.py"
+    app.write_text(app.read_text() + '\nAutoModel.from_pretrained("org/gated")\n')
+    outputs = []
+    for argv in (
+        ["-vv", "scan", str(project)],
+        ["-vv", "install", "--lock", str(project / "ptm.lock")],
+    ):
+        code, out, err = _run(capsys, *argv)
+        assert code == 0, err
+        outputs.append(out + err)
+    assert secret not in "".join(outputs)
+    written = [project / "ptm.lock", *(p for p in hf_env.cache.rglob("*") if p.is_file())]
+    assert len(written) > 5 and not [p for p in written if secret.encode() in p.read_bytes()]
+
+
 def test_hub_unreachable_names_the_endpoint(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
