@@ -2,6 +2,8 @@
 
 ``make_transformers_repo(store, "org/name", license="mit")`` commits a transformers-style repo
 (config, tokenizer, card, safetensors + bin + h5 + onnx weights) and returns its commit sha.
+``record_calls(monkeypatch, os, "fsync")`` lists the first argument of every call of a function
+that still does its real work (a spy, not a stub).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from ptmlock.mirror import RepoStore
@@ -21,6 +24,7 @@ __all__ = [
     "DEFAULT_TENSORS",
     "make_transformers_repo",
     "model_card",
+    "record_calls",
     "safetensors_bytes",
     "transformers_files",
 ]
@@ -84,3 +88,17 @@ def make_transformers_repo(
     files: dict[str, bytes | Path] = dict(transformers_files(**card))
     files |= dict(extra or {})
     return store.commit(repo_id, files, branch=branch, message=message)
+
+
+def record_calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[Any]:
+    """Wrap ``owner.name`` for this test: each call's first argument is appended to the list
+    returned, then the real function runs."""
+    real = getattr(owner, name)
+    calls: list[Any] = []
+
+    def spy(first: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(first)
+        return real(first, *args, **kwargs)
+
+    monkeypatch.setattr(owner, name, spy)
+    return calls

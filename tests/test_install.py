@@ -23,7 +23,7 @@ from ptmlock.models import Lock, ModelRequest
 from ptmlock.retry import RetryPolicy
 from ptmlock.verify import verify
 from tests.conftest import HfEnv
-from tests.helpers import make_transformers_repo
+from tests.helpers import make_transformers_repo, record_calls
 
 FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.02, max_retry_after=0.05)
 BIG = os.urandom(3 * 1024 * 1024 + 17)  # several chunks, so a cut lands mid-body
@@ -87,14 +87,7 @@ def test_install_never_waits_for_the_disk_but_a_lock_write_does(
     # install (bench/README.md). Cache files are bookkeeping, as in huggingface_hub's cache;
     # files people commit are still flushed before their rename.
     lock = _lock(store, requested="v1.0")
-    synced: list[int] = []
-    real_fsync = os.fsync
-
-    def fsync(fd: int) -> None:
-        synced.append(fd)
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", fsync)
+    synced = record_calls(monkeypatch, os, "fsync")
     _install(lock, hf_env)
     assert synced == []
     assert (hf_env.cache / "models--org--tiny" / "refs" / "v1.0").read_text() == lock.models[

@@ -15,7 +15,7 @@ from ptmlock.mirror import MirrorServer, RepoStore
 from ptmlock.models import Lock, ModelRequest
 from ptmlock.retry import RetryPolicy, call_with_retries
 from tests.conftest import HfEnv
-from tests.helpers import make_transformers_repo
+from tests.helpers import make_transformers_repo, record_calls
 
 
 def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
@@ -95,14 +95,7 @@ def test_install_waits_as_long_as_the_hub_asks(
     busy = mirror.faults.add(
         kind="status", status=429, retry_after=0.25, times=2, match="/config.json"
     )
-    slept: list[float] = []
-    real_sleep = time.sleep
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        real_sleep(seconds)
-
-    monkeypatch.setattr(time, "sleep", sleep)
+    slept = record_calls(monkeypatch, time, "sleep")
     install(lock, hubs={"huggingface": HuggingFaceHub(policy=policy)}, policy=policy, jobs=1)
     assert busy.fired == 2
     assert slept == [0.25, 0.25]  # the server's word, not the 10-20 ms backoff

@@ -34,4 +34,3 @@ def test_real_parser_module_costs_a_bounded_number_of_steps(
     path = YAML / f"{module}.py"
     assert analyze_source(path.name, path.read_text(), ProjectContext(root=path.parent)) == []
     assert steps <= 2 * values.MAX_STEPS
-
