@@ -1,4 +1,5 @@
-"""The tree stays ruff- and mypy-clean as configured in pyproject.toml (part of the suite)."""
+"""The tree stays ruff-clean, ruff-formatted and mypy-clean as configured in pyproject.toml
+(part of the suite)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ def _tool(name: str) -> list[str]:
 
 def test_ruff_is_clean() -> None:
     done = subprocess.run([*_tool("ruff"), "check", "."], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_ruff_format_is_applied() -> None:
+    done = subprocess.run(
+        [*_tool("ruff"), "format", "--check", "."], cwd=ROOT, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
