@@ -1,4 +1,4 @@
-"""transfer.RawGet against real servers on 127.0.0.1: TLS trust, redirects, and the token."""
+"""transfer.RawGet against real servers on 127.0.0.1: TLS trust, redirects, the token, proxies."""
 
 from __future__ import annotations
 
@@ -9,11 +9,20 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from ptmlock import errors
+from ptmlock.hubs.huggingface import HuggingFaceHub
+from ptmlock.install import install
+from ptmlock.mirror import MirrorServer, RepoStore
+from ptmlock.models import Lock, ModelRequest
 from ptmlock.transfer import RawGet, status_error
+from ptmlock.verify import verify
+from tests.conftest import HfEnv
+from tests.helpers import make_transformers_repo
+from tests.proxy import ForwardProxy
 
 BODY = b"weights " * 50_000
 
@@ -118,3 +127,47 @@ def test_redirect_keeps_the_token_on_the_same_origin_and_drops_it_elsewhere() ->
         for server in (hub, cdn):
             server.shutdown()
             server.server_close()
+
+
+# -- proxies: http_proxy / https_proxy / no_proxy, as huggingface_hub's own client honours them --
+def test_install_goes_through_http_proxy_and_never_resolves_the_hub(
+    store: RepoStore, mirror: MirrorServer, hf_env: HfEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_transformers_repo(store, "org/tiny")
+    model = HuggingFaceHub().resolve(ModelRequest(hub="huggingface", id="org/tiny"))
+    # the hub has a name only the proxy knows: a direct connection would have to resolve it
+    behind = HuggingFaceHub(endpoint="http://hub.example.invalid")
+    port = urlsplit(mirror.url).port or 80
+    with ForwardProxy({"hub.example.invalid": ("127.0.0.1", port)}) as proxy:
+        monkeypatch.setenv("http_proxy", proxy.url)
+        monkeypatch.delenv("no_proxy", raising=False)
+        install(Lock(models=(model,)), hubs={"huggingface": behind})
+    assert verify(Lock(models=(model,)), cache_dir=hf_env.cache, full=True).ok
+    fetched = [line for line in proxy.seen if "/resolve/" in line]
+    assert len(fetched) == len(model.files)
+    assert all(line.startswith("GET http://hub.example.invalid/org/tiny/") for line in fetched)
+
+
+def test_https_goes_through_a_connect_tunnel(
+    tls: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, cert = tls
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    with ForwardProxy() as proxy:
+        monkeypatch.setenv("https_proxy", proxy.url)
+        monkeypatch.delenv("no_proxy", raising=False)
+        assert _read(f"{url}/file") == BODY
+    assert proxy.seen == [f"CONNECT {url.removeprefix('https://')}"]  # TLS end to end inside
+
+
+def test_no_proxy_hosts_are_reached_directly(monkeypatch: pytest.MonkeyPatch) -> None:
+    server, seen = _serve()
+    try:
+        with ForwardProxy() as proxy:
+            monkeypatch.setenv("http_proxy", proxy.url)
+            monkeypatch.setenv("no_proxy", "127.0.0.1")
+            assert _read(f"http://127.0.0.1:{server.server_port}/file") == BODY
+        assert proxy.seen == [] and len(seen) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
