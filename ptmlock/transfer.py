@@ -8,12 +8,15 @@ The standard library's ``http.client`` reads the socket into a caller-owned buff
 through huggingface_hub; this module only moves file bytes.
 
 It follows redirects itself (dropping ``Authorization`` when the origin changes, as browsers and
-httpx do), honours ``http_proxy``/``https_proxy``/``no_proxy``, keeps one connection per origin
-per thread alive between files, and turns every failure into a ptmlock error through ``fail``.
+httpx do), honours ``http_proxy``/``https_proxy``/``no_proxy`` (credentials as
+``http://user:password@host:port``; HTTPS through a ``CONNECT`` tunnel), keeps one connection
+per origin per thread alive between files, and turns every failure into a ptmlock error through
+``fail``.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import http.client
 import os
@@ -24,7 +27,7 @@ import threading
 import urllib.request
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from httpcore2 import default_ssl_context
 
@@ -48,8 +51,14 @@ def _origin(url: str) -> tuple[str, str]:
     return parts.scheme, parts.netloc
 
 
-class _Pool(dict[tuple[str, str], tuple[http.client.HTTPConnection, bool]]):
-    """One thread's kept-alive connections by origin; closed when the thread's locals go."""
+# A kept-alive connection, and for a plain-HTTP proxy the headers its requests add (they then
+# name the absolute URL); None for a direct connection or a CONNECT tunnel.
+_Entry = tuple[http.client.HTTPConnection, dict[str, str] | None]
+
+
+class _Pool(dict[tuple[str, str, str], _Entry]):
+    """One thread's kept-alive connections by origin and proxy; closed when the thread's
+    locals go."""
 
     def __del__(self) -> None:
         for connection, _ in self.values():
@@ -63,14 +72,22 @@ def _pool() -> _Pool:
     return pool
 
 
-def _connect(url: str) -> tuple[http.client.HTTPConnection, bool]:
-    """This thread's kept-alive connection to ``url``'s origin, and whether requests on it
-    name the absolute URL (a plain-HTTP proxy)."""
+def _connect(url: str) -> _Entry:
+    """This thread's kept-alive connection to ``url``'s origin (and its proxy headers)."""
     pool = _pool()
-    key = _origin(url)
+    key = _key(url)
     if key not in pool:
-        pool[key] = _new_connection(url)
+        pool[key] = _new_connection(url, key[2])
     return pool[key]
+
+
+def _key(url: str) -> tuple[str, str, str]:
+    """Origin and the proxy that reaches it ("" for none), read from the environment now."""
+    scheme, netloc = _origin(url)
+    proxy = urllib.request.getproxies().get(scheme, "")
+    if proxy and urllib.request.proxy_bypass(urlsplit(url).hostname or ""):
+        proxy = ""
+    return scheme, netloc, proxy
 
 
 def _ssl_context() -> ssl.SSLContext:
@@ -84,27 +101,35 @@ def _context_for(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
     return default_ssl_context()  # reads the same two variables
 
 
-def _new_connection(url: str) -> tuple[http.client.HTTPConnection, bool]:
+def _new_connection(url: str, proxy: str) -> _Entry:
     parts = urlsplit(url)
     host, port = parts.hostname or "", parts.port
-    proxy = urllib.request.getproxies().get(parts.scheme)
-    if proxy and not urllib.request.proxy_bypass(host):
+    if proxy:
         via = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        auth = _proxy_authorization(via.username, via.password)
         if parts.scheme == "https":  # CONNECT tunnel through the proxy, TLS end to end
             tunnel = http.client.HTTPSConnection(
                 via.hostname or "", via.port, timeout=TIMEOUT, context=_ssl_context()
             )
-            tunnel.set_tunnel(host, port)
-            return tunnel, False
-        return http.client.HTTPConnection(via.hostname or "", via.port, timeout=TIMEOUT), True
+            tunnel.set_tunnel(host, port, headers=auth)
+            return tunnel, None
+        return http.client.HTTPConnection(via.hostname or "", via.port, timeout=TIMEOUT), auth
     if parts.scheme == "https":
         context = _ssl_context()
-        return http.client.HTTPSConnection(host, port, timeout=TIMEOUT, context=context), False
-    return http.client.HTTPConnection(host, port, timeout=TIMEOUT), False
+        return http.client.HTTPSConnection(host, port, timeout=TIMEOUT, context=context), None
+    return http.client.HTTPConnection(host, port, timeout=TIMEOUT), None
+
+
+def _proxy_authorization(user: str | None, password: str | None) -> dict[str, str]:
+    """Basic credentials from a proxy URL's ``user:password@`` (percent-decoded), if any."""
+    if not user:
+        return {}
+    pair = f"{unquote(user)}:{unquote(password or '')}".encode()
+    return {"Proxy-Authorization": f"Basic {base64.b64encode(pair).decode()}"}
 
 
 def _drop(url: str) -> None:
-    entry = _pool().pop(_origin(url), None)
+    entry = _pool().pop(_key(url), None)
     if entry is not None:
         entry[0].close()
 
@@ -135,6 +160,8 @@ class RawGet(OpenFile):
             raise errors.HubError(f"{self._url}: more than {MAX_REDIRECTS} redirects")
         if response.status >= 400:
             self._finish(url, response)
+            if response.status == 407:
+                raise _proxy_refused(url)
             raise self._fail(response.status, dict(response.getheaders()), url)
         self._response, self._final_url = response, url
         if response.status == 206:
@@ -146,10 +173,12 @@ class RawGet(OpenFile):
         parts = urlsplit(url)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         for attempt in (1, 2):  # a kept-alive connection the server closed: retry on a new one
-            connection, absolute = _connect(url)
-            target = url if absolute else path
+            connection, proxy_headers = _connect(url)
+            target, sent = (
+                (path, headers) if proxy_headers is None else (url, headers | proxy_headers)
+            )
             try:
-                connection.request("GET", target, headers=headers)
+                connection.request("GET", target, headers=sent)
                 return connection.getresponse()
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
                 _drop(url)
@@ -201,6 +230,13 @@ def status_error(status: int, headers: Mapping[str, str], what: str) -> errors.P
     return errors.HubError(f"{what}: HTTP {status}")
 
 
+def _proxy_refused(url: str) -> errors.PtmlockError:
+    return errors.HubError(
+        f"{'://'.join(_origin(url))}: the proxy refused the request (HTTP 407)",
+        hint="put the proxy's credentials in its URL: https_proxy=http://user:password@host:port",
+    )
+
+
 def _transport_error(url: str, exc: BaseException) -> errors.PtmlockError:
     if isinstance(exc, ssl.SSLCertVerificationError):  # retrying won't change the certificate
         origin = "://".join(_origin(url))
@@ -211,6 +247,8 @@ def _transport_error(url: str, exc: BaseException) -> errors.PtmlockError:
     if isinstance(exc, ConnectionRefusedError | socket.gaierror):
         origin = "://".join(_origin(url))
         return errors.HubUnreachableError(f"cannot reach {origin}", hint="check the network")
+    if isinstance(exc, OSError) and str(exc).startswith("Tunnel connection failed: 407"):
+        return _proxy_refused(url)  # http.client's words for a refused CONNECT
     if isinstance(exc, http.client.IncompleteRead):
         return errors.TransientHubError(f"{url}: body cut short")
     return errors.TransientHubError(f"{url}: {type(exc).__name__}: {exc}")

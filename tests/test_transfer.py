@@ -171,3 +171,33 @@ def test_no_proxy_hosts_are_reached_directly(monkeypatch: pytest.MonkeyPatch) ->
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_proxy_credentials_come_from_the_proxy_url(
+    tls: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, cert = tls
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    monkeypatch.delenv("no_proxy", raising=False)
+    server, seen = _serve()
+    plain = f"http://127.0.0.1:{server.server_port}/file"
+    try:
+        with ForwardProxy(credentials="ann:p@ss word") as proxy:
+            address = proxy.url.removeprefix("http://")
+            for variable in ("http_proxy", "https_proxy"):
+                monkeypatch.setenv(variable, f"http://ann:p%40ss%20word@{address}")
+            assert _read(plain) == BODY
+            assert _read(f"{url}/file") == BODY
+            assert "proxy-authorization" not in seen[0]  # the proxy's, not the server's
+            for variable in ("http_proxy", "https_proxy"):
+                monkeypatch.setenv(variable, proxy.url)  # no credentials: refused, not retried
+            for target in (plain, f"{url}/file"):
+                before = len(proxy.seen)
+                with pytest.raises(errors.HubError) as info:
+                    _read(target)
+                assert not isinstance(info.value, errors.TransientHubError)
+                assert "407" in str(info.value) and "user:password@" in (info.value.hint or "")
+                assert len(proxy.seen) == before + 1
+    finally:
+        server.shutdown()
+        server.server_close()
