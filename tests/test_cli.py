@@ -8,6 +8,7 @@ import pty
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -19,6 +20,7 @@ from ptmlock.mirror import MirrorServer, RepoStore
 from ptmlock.retry import RetryPolicy
 from tests.conftest import HfEnv
 from tests.helpers import make_transformers_repo
+from tests.proxy import ForwardProxy
 
 APP = """\
 from huggingface_hub import hf_hub_download
@@ -254,6 +256,37 @@ def test_the_hf_auth_login_token_is_used_and_never_written(
     assert secret not in "".join(outputs)
     written = [project / "ptm.lock", *(p for p in hf_env.cache.rglob("*") if p.is_file())]
     assert len(written) > 5 and not [p for p in written if secret.encode() in p.read_bytes()]
+
+
+def test_scan_and_install_behind_a_proxy_that_alone_can_reach_the_hub(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    hf_env: HfEnv,
+    mirror: MirrorServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The hub's name resolves nowhere (the loopback guard fails any lookup): every metadata
+    # request (huggingface_hub) and every file body (ptmlock) must go through the proxy.
+    from huggingface_hub import close_session
+
+    port = urlsplit(mirror.url).port or 80
+    with ForwardProxy({"hub.example.invalid": ("127.0.0.1", port)}, credentials="ci:pw") as proxy:
+        monkeypatch.setenv("HF_ENDPOINT", "http://hub.example.invalid")
+        monkeypatch.setenv("http_proxy", proxy.url.replace("http://", "http://ci:pw@"))
+        monkeypatch.delenv("no_proxy", raising=False)
+        close_session()  # huggingface_hub reads proxy variables when it makes its client
+        try:
+            for argv in (["scan", str(project)], ["install", "--lock", str(project / "ptm.lock")]):
+                code, _, err = _run(capsys, *argv)
+                assert code == 0, err
+        finally:
+            close_session()
+    assert any(line.startswith("GET http://hub.example.invalid/api/models/") for line in proxy.seen)
+    lock = read_lock(project / "ptm.lock")
+    bodies = [line for line in proxy.seen if "/resolve/" in line]
+    assert len(bodies) >= sum(len(m.files) for m in lock.models)
+    code, _, err = _run(capsys, "verify", "--full", "--lock", str(project / "ptm.lock"))
+    assert code == 0, err
 
 
 def test_hub_unreachable_names_the_endpoint(
