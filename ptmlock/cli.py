@@ -1,8 +1,8 @@
 """The ``ptmlock`` command: argparse subcommands over the library API.
 
 This is the only module that prints or exits. Exit codes: 0 ok, 1 a check found problems,
-2 usage or input error, 3 hub or network failure. An unexpected exception is a bug: it is
-shown with its traceback and a request to report it.
+2 usage, input or local storage error, 3 hub or network failure. An unexpected exception is a
+bug: it is shown with its traceback and a request to report it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ptmlock import __version__, errors
+from ptmlock.sizes import human_size
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_HUB = 0, 1, 2, 3
 # Most specific first: the first matching class decides the exit code.
@@ -173,8 +174,9 @@ class _Progress:
     def _lines(self, now: float) -> list[str]:
         speed = self.done / max(now - self.started, 1e-6)
         eta = max(self.total - self.done, 0) / speed if speed > 0 else 0
+        fetched, total = human_size(self.done), human_size(self.total)
         lines = [
-            f"{_human(self.done)} / {_human(self.total)}  {_human(int(speed))}/s  ETA {eta:.0f}s"
+            f"{fetched} / {total}  {human_size(int(speed))}/s  ETA {eta:.0f}s"
             f"  ({len(self.active)} active)"
         ]
         for name, (done, size) in list(self.active.items())[: self.SHOWN]:
@@ -197,15 +199,6 @@ class _Progress:
                 f"\x1b[{self.drawn}F" + "\x1b[2K\n" * self.drawn + f"\x1b[{self.drawn}F"
             )
             sys.stderr.flush()
-
-
-def _human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f}{unit}" if unit == "B" else f"{value:.1f}{unit}"
-        value /= 1000
-    return f"{value:.1f}TB"
 
 
 def cmd_install(args: argparse.Namespace) -> int:
@@ -247,8 +240,8 @@ def cmd_install(args: argparse.Namespace) -> int:
         else:
             rate = report.bytes_fetched / max(report.seconds, 1e-6)
             print(
-                f"installed {len(report.fetched)} file(s), {_human(report.bytes_fetched)} in "
-                f"{report.seconds:.1f}s ({_human(int(rate))}/s), every byte verified; "
+                f"installed {len(report.fetched)} file(s), {human_size(report.bytes_fetched)} in "
+                f"{report.seconds:.1f}s ({human_size(int(rate))}/s), every byte verified; "
                 f"{len(report.reused)} already present"
             )
     return EXIT_OK
@@ -547,6 +540,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:  # the machine's answer (a path that can't be read or written)
+        _err(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc))
+        if args.verbose:
+            traceback.print_exc()
+        return EXIT_USAGE
     except Exception:
         traceback.print_exc()
         _err("this is a bug in ptmlock: please report it with the traceback above")

@@ -1,8 +1,8 @@
 """Every error ptmlock raises on purpose, on one screen.
 
 ``str(error)`` is one line naming the file or model and the problem; ``hint`` says what to do.
-The CLI maps the classes to exit codes (see ``EXIT_CODES`` in cli.py): input errors are 2,
-hub and network failures 3. Anything else that escapes is a bug.
+The CLI maps the classes to exit codes (see ``EXIT_CODES`` in cli.py): input and local storage
+errors are 2, hub and network failures 3. Anything else that escapes is a bug.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ __all__ = [
     "OfflineError",
     "PtmlockError",
     "RevisionNotFoundError",
+    "StorageError",
     "TransientHubError",
     "UnsafePathError",
 ]
@@ -43,6 +44,10 @@ class ConfigError(PtmlockError):
 
 class UnsafePathError(PtmlockError):
     """A file name from a hub or a lock would escape its model folder."""
+
+
+class StorageError(PtmlockError):
+    """A local folder can't take the files: no space, no permission, not a folder."""
 
 
 # -- hubs and network (exit 3) ------------------------------------------------------------------

@@ -12,14 +12,16 @@ install and huggingface_hub, from writing the same blob at once.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -32,6 +34,7 @@ from ptmlock.errors import (
     IntegrityError,
     OfflineError,
     PtmlockError,
+    StorageError,
     TransientHubError,
     UnsafePathError,
 )
@@ -41,6 +44,7 @@ from ptmlock.layout import Layout, Placement
 from ptmlock.lockfile import safe_relpath
 from ptmlock.models import Lock, LockedFile, LockedModel
 from ptmlock.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
+from ptmlock.sizes import human_size
 
 __all__ = ["FileResult", "InstallReport", "Progress", "install"]
 
@@ -110,17 +114,62 @@ def install(
     layout = Layout(cache_dir, torch_dir)
     get_hub = hubs.__getitem__ if isinstance(hubs, Mapping) else hubs
     work = [_Job(m, f, layout.place(m, f)) for m in lock.models for f in m.files]
-    report = InstallReport()
-    if offline:
-        missing = [j.name for j in work if not _reusable(j)]
-        if missing:
-            raise OfflineError(
-                f"offline, and {len(missing)} locked file(s) are not installed: "
-                + ", ".join(missing),
-                hint="run `ptmlock install` once with network access",
+    with _local_io(layout.hf_cache):
+        if offline:
+            _require_installed(work)
+        else:
+            _check_space(work)
+        try:
+            report = _fetch_all(work, _Worker(get_hub, progress, policy), jobs)
+        finally:
+            layout.save()
+        for model in lock.models:
+            if model.hub == "huggingface":
+                _write_ref(ModelCache(layout.hf_cache, model.id), model)
+            if target is not None:
+                _materialize(layout, model, target)
+    report.files.sort(key=lambda r: (r.model, r.path))
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _require_installed(work: list[_Job]) -> None:
+    missing = [j.name for j in work if not _reusable(j)]
+    if missing:
+        raise OfflineError(
+            f"offline, and {len(missing)} locked file(s) are not installed: " + ", ".join(missing),
+            hint="run `ptmlock install` once with network access",
+        )
+
+
+def _check_space(work: list[_Job]) -> None:
+    """Fail before the first download when a filesystem can't hold the files still missing
+    (sizes are exact: they come from the lock)."""
+    need: dict[int, tuple[Path, int]] = {}  # device -> (a folder on it, bytes to write there)
+    for job in work:
+        final, partial = job.place.final, job.place.partial
+        if final.exists():
+            continue  # reused, or replaced by the same number of bytes
+        have = partial.stat().st_size if partial.exists() else 0
+        folder = next(p for p in (final.parent, *final.parents) if p.exists())
+        device = folder.stat().st_dev
+        shown, total = need.get(device, (folder, 0))
+        need[device] = (shown, total + max(job.file.size - have, 0))
+    for folder, total in need.values():
+        free = shutil.disk_usage(folder).free
+        if total > free:
+            raise StorageError(
+                f"{folder}: the locked files still missing need {human_size(total)}, "
+                f"and {human_size(free)} is free",
+                hint="free some space, or install elsewhere with --cache-dir (HF_HUB_CACHE) "
+                "or TORCH_HOME",
             )
-    cancel = threading.Event()
-    worker = _Worker(get_hub, progress, policy, cancel)
+
+
+def _fetch_all(work: list[_Job], worker: _Worker, jobs: int) -> InstallReport:
+    """Every job on a pool of ``jobs`` threads, largest file first; the first failure raised
+    once all have ended. Ctrl-C stops the workers at their next chunk."""
+    report = InstallReport()
     failures: list[PtmlockError] = []
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = [pool.submit(worker.run, job) for job in sorted(work, key=lambda j: -j.file.size)]
@@ -135,20 +184,31 @@ def install(
                 if result.action != "reused":
                     report.bytes_fetched += result.size
         except BaseException:
-            cancel.set()  # Ctrl-C: workers stop at their next chunk; partial files stay hidden
+            worker.cancel.set()  # partial files stay hidden (and resumable)
             raise
-        finally:
-            layout.save()
     if failures:
         raise failures[0]
-    for model in lock.models:
-        if model.hub == "huggingface":
-            _write_ref(ModelCache(layout.hf_cache, model.id), model)
-        if target is not None:
-            _materialize(layout, model, target)
-    report.files.sort(key=lambda r: (r.model, r.path))
-    report.seconds = time.monotonic() - started
     return report
+
+
+@contextmanager
+def _local_io(where: Path) -> Iterator[None]:
+    """A local filesystem failure as a StorageError naming the file (``where`` when the OS
+    doesn't say: a failed write names no file)."""
+    try:
+        yield
+    except OSError as exc:
+        path = exc.filename or where
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            hint = (
+                "free some space (the partial download is kept and resumes), or install "
+                "elsewhere with --cache-dir (HF_HUB_CACHE) or TORCH_HOME"
+            )
+        elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            hint = "install where you may write: --cache-dir (HF_HUB_CACHE) or TORCH_HOME"
+        else:
+            hint = None
+        raise StorageError(f"{path}: {exc.strerror or exc}", hint=hint) from None
 
 
 def _reusable(job: _Job) -> bool:
@@ -165,15 +225,16 @@ def _reusable(job: _Job) -> bool:
 
 class _Worker:
     def __init__(
-        self,
-        get_hub: Callable[[str], Hub],
-        progress: Progress,
-        policy: RetryPolicy,
-        cancel: threading.Event,
+        self, get_hub: Callable[[str], Hub], progress: Progress, policy: RetryPolicy
     ) -> None:
-        self.get_hub, self.progress, self.policy, self.cancel = get_hub, progress, policy, cancel
+        self.get_hub, self.progress, self.policy = get_hub, progress, policy
+        self.cancel = threading.Event()
 
     def run(self, job: _Job) -> FileResult:
+        with _local_io(job.place.partial):
+            return self._run(job)
+
+    def _run(self, job: _Job) -> FileResult:
         action = "reused"
         if not _reusable(job):
             job.place.lock.parent.mkdir(parents=True, exist_ok=True)
@@ -190,7 +251,7 @@ class _Worker:
     def _download(self, job: _Job, name: str) -> str:
         blob = job.place.final
         blob.parent.mkdir(parents=True, exist_ok=True)
-        partial = blob.with_name(blob.name + ".incomplete")
+        partial = job.place.partial
         if blob.exists():  # present but wrong: not a good file, replace it
             job.place.record.forget(job.file.sha256)
             blob.unlink()

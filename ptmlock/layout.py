@@ -42,6 +42,11 @@ class Placement:
     opened: Path  # the path the application opens (a link to ``final``, or ``final`` itself)
     link_target: str | None  # when ``opened`` is a link: its relative target
 
+    @property
+    def partial(self) -> Path:
+        """Where the bytes of ``final`` arrive until they are verified (kept for resuming)."""
+        return self.final.with_name(self.final.name + ".incomplete")
+
 
 class Layout:
     """Placements for every hub; one VerifiedRecord per folder, saved with ``save()``."""

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import os
+import resource
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from huggingface_hub import hf_hub_download
 
 from ptmlock import errors
+from ptmlock.cli import main
 from ptmlock.hubs.huggingface import HuggingFaceHub
 from ptmlock.install import install
 from ptmlock.lockfile import write_lock
@@ -331,3 +335,68 @@ def test_install_gated_needs_the_token_and_never_shows_it(
     install(lock, hubs={"huggingface": right}, policy=FAST)
     assert verify(lock, cache_dir=hf_env.cache, full=True).ok
     assert all(r.authorized for r in mirror.requests if "/resolve/" in r.path)
+
+
+# -- local storage: no space, a file too large, a cache that is not a folder ---------------------
+def test_install_checks_free_space_before_fetching_anything(
+    store: RepoStore, hf_env: HfEnv, mirror: MirrorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lock = _lock(store, big=True)
+    real = shutil.disk_usage
+
+    def nearly_full(path: str | os.PathLike[str]) -> Any:
+        return real(path)._replace(free=len(BIG) // 2)
+
+    monkeypatch.setattr(shutil, "disk_usage", nearly_full)
+    mirror.requests.clear()
+    with pytest.raises(errors.StorageError) as info:
+        _install(lock, hf_env)
+    message = str(info.value)
+    assert "need 3.1MB" in message and "1.6MB is free" in message
+    assert info.value.hint is not None and "--cache-dir" in info.value.hint
+    assert not [r for r in mirror.requests if "/resolve/" in r.path]
+    assert not (hf_env.cache / "models--org--tiny" / "blobs").exists()
+
+
+def test_install_out_of_room_mid_file_is_one_clear_line_and_resumes_later(
+    store: RepoStore, hf_env: HfEnv, tmp_path: Path
+) -> None:
+    # a real write failure: the kernel refuses bytes past RLIMIT_FSIZE (EFBIG), even for root
+    lock = _lock(store, big=True)
+    lock_path = tmp_path / "ptm.lock"
+    write_lock(lock, lock_path)
+    limit = len(BIG) // 2
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    command = [sys.executable, "-m", "ptmlock", "install", "--lock", str(lock_path), "--jobs", "1"]
+    done = subprocess.run(
+        command, env=dict(os.environ), capture_output=True, text=True, preexec_fn=small_files
+    )
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    blob = hf_env.cache / "models--org--tiny" / "blobs" / hashlib.sha256(BIG).hexdigest()
+    partial = blob.with_name(blob.name + ".incomplete")
+    assert lines[0] == f"ptmlock: error: {partial}: File too large", done.stderr
+    assert len(lines) == 2 and "free some space" in lines[1]
+    assert not blob.exists() and 0 < partial.stat().st_size <= limit
+    report = _install(lock, hf_env)  # room again: continues from the bytes kept
+    assert any(r.action == "resumed" for r in report.files)  # type: ignore[attr-defined]
+    assert verify(lock, cache_dir=hf_env.cache, full=True).ok
+
+
+def test_install_into_a_cache_that_is_a_file_names_it(
+    store: RepoStore, hf_env: HfEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lock = _lock(store)
+    lock_path = tmp_path / "ptm.lock"
+    write_lock(lock, lock_path)
+    not_a_folder = tmp_path / "cache-is-a-file"
+    not_a_folder.write_text("oops")
+    code = main(["install", "--lock", str(lock_path), "--cache-dir", str(not_a_folder)])
+    err = capsys.readouterr().err
+    assert code == 2 and "this is a bug" not in err
+    assert err.startswith(f"ptmlock: error: {not_a_folder}") and "Not a directory" in err
+    assert not_a_folder.read_text() == "oops"
