@@ -1,9 +1,11 @@
 """The walk ``scan`` starts from: which files of a project are its own code.
 
 Skipped on purpose, and reported as ``Skipped`` with the reason: virtualenvs, installed and vendored
-packages, nested git repositories, ``[tool.ptmlock] exclude`` patterns and gitignored paths
-(``.gitignore`` files are read at every level, as git does). VCS and tool caches are left out
-silently: nothing of the project's own lives there.
+packages, nested git repositories, ``[tool.ptmlock] exclude`` patterns and gitignored paths. As
+git does, ``.gitignore`` files are read at every level, from the top of the repository that holds
+the scanned folder (so ``ptmlock scan services/api`` honours the repository's own rules), and
+``.git/info/exclude`` too. VCS and tool caches are left out silently: nothing of the project's
+own lives there.
 """
 
 from __future__ import annotations
@@ -51,10 +53,21 @@ class Tree:
 
 
 def walk_project(root: Path, exclude: Sequence[str], handles: Sequence[Any]) -> Tree:
-    """Files some detector handles, every directory, and what was skipped on purpose (and why)."""
+    """Files some detector handles, every directory, and what was skipped on purpose (and why).
+
+    Paths are relative to ``root``; gitignore rules see them relative to the repository's top
+    (``in_repo``), ``[tool.ptmlock] exclude`` relative to ``root``.
+    """
     tree = Tree([], [], [])
     excluded = [_rule("", pattern) for pattern in exclude]
-    stack: list[tuple[str, tuple[_Rule, ...]]] = [("", _gitignore(root, "", ()))]
+    top, prefix = _repository(root)
+
+    def in_repo(rel: str) -> str:
+        return f"{prefix}/{rel}" if prefix and rel else prefix or rel
+
+    stack: list[tuple[str, tuple[_Rule, ...]]] = [
+        ("", _gitignore(top, prefix, _outer(top, prefix)))
+    ]
     while stack:
         reldir, rules = stack.pop()
         try:
@@ -68,13 +81,13 @@ def walk_project(root: Path, exclude: Sequence[str], handles: Sequence[Any]) -> 
                 if entry.name in _SILENT_DIRS:
                     continue
                 tree.directories.append(rel)
-                reason = _dir_reason(Path(entry.path), rel, rules, excluded)
+                reason = _dir_reason(Path(entry.path), rel, in_repo(rel), rules, excluded)
                 if reason:
                     tree.skipped.append(Skipped(path=f"{rel}/", reason=reason))
                 else:
-                    stack.append((rel, _gitignore(root, rel, rules)))
+                    stack.append((rel, _gitignore(top, in_repo(rel), rules)))
             elif entry.is_file() and any(handle(rel) for handle in handles):
-                reason = _file_reason(rel, rules, excluded)
+                reason = _file_reason(rel, in_repo(rel), rules, excluded)
                 if reason:
                     tree.skipped.append(Skipped(path=rel, reason=reason))
                 else:
@@ -83,7 +96,9 @@ def walk_project(root: Path, exclude: Sequence[str], handles: Sequence[Any]) -> 
     return tree
 
 
-def _dir_reason(path: Path, rel: str, rules: Sequence[_Rule], excluded: Sequence[_Rule]) -> str:
+def _dir_reason(
+    path: Path, rel: str, repo_rel: str, rules: Sequence[_Rule], excluded: Sequence[_Rule]
+) -> str:
     name = path.name
     if name in _SKIP_DIRS:
         return _SKIP_DIRS[name]
@@ -97,13 +112,33 @@ def _dir_reason(path: Path, rel: str, rules: Sequence[_Rule], excluded: Sequence
         return "nested git repository"
     if _matches(rel, True, excluded):
         return "excluded by tool.ptmlock.exclude"
-    return "gitignored" if _matches(rel, True, rules) else ""
+    return "gitignored" if _matches(repo_rel, True, rules) else ""
 
 
-def _file_reason(rel: str, rules: Sequence[_Rule], excluded: Sequence[_Rule]) -> str:
+def _file_reason(rel: str, repo_rel: str, rules: Sequence[_Rule], excluded: Sequence[_Rule]) -> str:
     if _matches(rel, False, excluded):
         return "excluded by tool.ptmlock.exclude"
-    return "gitignored" if _matches(rel, False, rules) else ""
+    return "gitignored" if _matches(repo_rel, False, rules) else ""
+
+
+def _repository(root: Path) -> tuple[Path, str]:
+    """The top of the git work tree holding ``root`` and ``root``'s path in it; else
+    ``(root, "")``. A ``.git`` file (a submodule or worktree) marks a top as well."""
+    for top in (root, *root.parents):
+        if (top / ".git").exists():
+            inside = root.relative_to(top).as_posix()
+            return top, "" if inside == "." else inside
+    return root, ""
+
+
+def _outer(top: Path, prefix: str) -> tuple[_Rule, ...]:
+    """The rules in force at the scanned folder from outside it: ``.git/info/exclude``, then
+    each ``.gitignore`` from the repository's top down to the folder's parent."""
+    rules = _ignore_file(top / ".git" / "info" / "exclude", "")
+    parts = prefix.split("/") if prefix else []
+    for depth in range(len(parts)):
+        rules = _gitignore(top, "/".join(parts[:depth]), rules)
+    return rules
 
 
 def _holds_package(path: Path) -> bool:
@@ -111,14 +146,17 @@ def _holds_package(path: Path) -> bool:
     return any((c / f).is_file() for c in candidates for f in _PACKAGE_FILES)
 
 
-def _gitignore(root: Path, reldir: str, inherited: tuple[_Rule, ...]) -> tuple[_Rule, ...]:
-    path = root / reldir / ".gitignore"
+def _gitignore(top: Path, reldir: str, inherited: tuple[_Rule, ...]) -> tuple[_Rule, ...]:
+    return inherited + _ignore_file(top / reldir / ".gitignore", reldir)
+
+
+def _ignore_file(path: Path, base: str) -> tuple[_Rule, ...]:
+    """The rules of one ignore file, anchored at ``base`` (relative to the repository's top)."""
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
-        return inherited
-    rules = [_rule(reldir, line) for line in lines if line.strip() and not line.startswith("#")]
-    return inherited + tuple(rules)
+        return ()
+    return tuple(_rule(base, line) for line in lines if line.strip() and not line.startswith("#"))
 
 
 def _rule(base: str, pattern: str) -> _Rule:

@@ -114,6 +114,35 @@ def test_scan_skips_what_is_not_project_code(tmp_path: Path, spy: Spy) -> None:
     }
 
 
+def test_scan_of_a_subfolder_honours_the_repository_ignore_rules(tmp_path: Path, spy: Spy) -> None:
+    repo = tree(
+        tmp_path / "repo",
+        {
+            ".git/info/exclude": "scratch_*.py\n",
+            ".gitignore": "generated/\n/services/api/.old/\n",
+            ".github/.gitignore": "x.py\n",
+            ".github/app/x.py": "# model: org/dot-folder\n",  # ".github" is not "github"
+            "services/.gitignore": "*.local.py\n!keep.local.py\n",
+            "services/api/app.py": "# model: org/app\n",
+            "services/api/generated/x.py": "# model: org/generated\n",
+            "services/api/settings.local.py": "# model: org/local\n",
+            "services/api/keep.local.py": "# model: org/kept\n",
+            "services/api/scratch_1.py": "# model: org/scratch\n",
+            "services/api/.old/x.py": "# model: org/old\n",
+            "services/api/.gitignore": "secret.py\n",
+            "services/api/secret.py": "# model: org/secret\n",
+        },
+    )
+    result = scan(repo / "services" / "api", detectors=[spy], cache=False)
+    assert sorted(r.model or "" for r in result.references) == ["org/app", "org/kept"]
+    assert {s.path for s in result.skipped} == {
+        "generated/", "settings.local.py", "scratch_1.py", ".old/", "secret.py"
+    }  # fmt: skip
+    # the same rules as git's, seen from the top: a dot-folder keeps its name
+    result = scan(repo / ".github", detectors=[spy], cache=False)
+    assert result.references == () and [s.path for s in result.skipped] == ["app/x.py"]
+
+
 def test_scan_context_has_modules_and_directories(tmp_path: Path, spy: Spy) -> None:
     root = tree(
         tmp_path,
