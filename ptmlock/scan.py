@@ -105,7 +105,8 @@ def _context(root: Path, files: Iterable[str], directories: Iterable[str]) -> Pr
         if name and modules.get(name, relpath) == relpath:
             modules.pop(name, None)
             modules[name] = relpath
-    return ProjectContext(root=root, modules=modules, directories=frozenset(directories))
+    shallow = frozenset(d for d in directories if d.count("/") <= 1)  # see ProjectContext
+    return ProjectContext(root=root, modules=modules, directories=shallow)
 
 
 def _import_name(relpath: str, packages: set[str]) -> str:

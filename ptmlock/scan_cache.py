@@ -60,7 +60,9 @@ class Facts:
 
 # -- keys -----------------------------------------------------------------------------------------
 def directory_digest(directories: Iterable[str]) -> str:
-    """The project's directory set, as one hash (part of every key)."""
+    """The directories a hub id could name (``ProjectContext.directories``), as one hash: part
+    of every key, so a new top-level or second-level folder re-runs the detectors, a deeper one
+    does not."""
     return hashlib.sha256("\n".join(sorted(directories)).encode()).hexdigest()
 
 

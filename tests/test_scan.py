@@ -158,7 +158,19 @@ def test_scan_context_has_modules_and_directories(tmp_path: Path, spy: Spy) -> N
         "pkg.consts": "src/pkg/consts.py",
         "tool": "tool.py",
     }
-    assert {"src", "src/pkg", "models", "models/bert"} <= context.directories
+    assert context.directories == {"src", "src/pkg", "models", "models/bert"}  # no deeper
+
+
+def test_scan_cache_survives_new_deep_folders_not_new_namespaces(tmp_path: Path, spy: Spy) -> None:
+    root = tree(tmp_path / "p", {"a.py": "# model: org/a\n", "src/pkg/b.py": "# model: org/b\n"})
+    cache = tmp_path / "cache"
+    first = run(root, spy, cache)
+    (root / "src" / "pkg" / "new_module").mkdir()  # can't be the "org" of a hub id
+    assert run(root, spy, cache) == first
+    assert sorted(spy.reads()) == ["a.py", "src/pkg/b.py"]
+    (root / "org").mkdir()  # "org/a" may now be a local path: every file is looked at again
+    run(root, spy, cache)
+    assert sorted(spy.reads()) == ["a.py", "a.py", "src/pkg/b.py", "src/pkg/b.py"]
 
 
 def test_scan_prefilter_reads_only_files_with_markers(tmp_path: Path, spy: Spy) -> None:

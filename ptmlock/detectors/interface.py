@@ -23,7 +23,9 @@ class ProjectContext:
     root: Path
     # module name ("pkg.sub") -> relative path, for constants imported across modules
     modules: dict[str, str] = field(default_factory=dict)
-    # relative paths of directories in the project (local paths are not models)
+    # the project's directories a hub id could name: "models" or "models/bert" (a hub id has
+    # at most one "/"), so "models/bert" in code is a local path, not a model. Deeper ones are
+    # left out: they can't change a result, and the scan cache keys every result on this set.
     directories: frozenset[str] = frozenset()
 
 
