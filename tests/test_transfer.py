@@ -7,7 +7,7 @@ import shutil
 import ssl
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -49,16 +49,31 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return None
 
 
-def _serve(
-    context: ssl.SSLContext | None = None,
-) -> tuple[http.server.HTTPServer, list[dict[str, str]]]:
-    seen: list[dict[str, str]] = []
-    handler = type("Handler", (_Handler,), {"seen": seen})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    if context is not None:
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, seen
+Serve = Callable[..., tuple[http.server.HTTPServer, list[dict[str, str]]]]
+
+
+@pytest.fixture
+def serve() -> Iterator[Serve]:
+    """``serve(context=None)`` starts a server on 127.0.0.1 (HTTPS given an SSL context) and
+    returns it with the headers of every request it gets; all stop when the test ends."""
+    servers: list[http.server.HTTPServer] = []
+
+    def start(
+        context: ssl.SSLContext | None = None,
+    ) -> tuple[http.server.HTTPServer, list[dict[str, str]]]:
+        seen: list[dict[str, str]] = []
+        handler = type("Handler", (_Handler,), {"seen": seen})
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        if context is not None:
+            server.socket = context.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return server, seen
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
 
 
 def _read(url: str, headers: dict[str, str] | None = None) -> bytes:
@@ -71,7 +86,7 @@ def _read(url: str, headers: dict[str, str] | None = None) -> bytes:
 
 
 @pytest.fixture
-def tls(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def tls(tmp_path: Path, serve: Serve) -> tuple[str, Path]:
     """An HTTPS server with a self-signed certificate for 127.0.0.1, and that certificate."""
     openssl = shutil.which("openssl")
     assert openssl is not None, "the openssl command is needed for the TLS tests"
@@ -84,10 +99,8 @@ def tls(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     )  # fmt: skip
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    server, _ = _serve(context)
-    yield f"https://127.0.0.1:{server.server_port}", cert
-    server.shutdown()
-    server.server_close()
+    server, _ = serve(context)
+    return f"https://127.0.0.1:{server.server_port}", cert
 
 
 def test_tls_untrusted_certificate_is_a_clear_error_not_a_retry(
@@ -111,22 +124,19 @@ def test_tls_trusts_what_ssl_cert_file_names(
     assert _read(f"{url}/file") == BODY
 
 
-def test_redirect_keeps_the_token_on_the_same_origin_and_drops_it_elsewhere() -> None:
-    hub, hub_seen = _serve()
-    cdn, cdn_seen = _serve()
-    try:
-        hub_url = f"http://127.0.0.1:{hub.server_port}"
-        cdn_url = f"http://127.0.0.1:{cdn.server_port}"
-        auth = {"Authorization": "Bearer hf_secret"}
-        assert _read(f"{hub_url}/hop?to={hub_url}/file", auth) == BODY
-        assert [h.get("authorization") for h in hub_seen] == ["Bearer hf_secret"] * 2
-        assert _read(f"{hub_url}/hop?to={cdn_url}/file", auth) == BODY
-        assert cdn_seen and all("authorization" not in h for h in cdn_seen)
-        assert all(h.get("accept-encoding") == "identity" for h in hub_seen + cdn_seen)
-    finally:
-        for server in (hub, cdn):
-            server.shutdown()
-            server.server_close()
+def test_redirect_keeps_the_token_on_the_same_origin_and_drops_it_elsewhere(
+    serve: Serve,
+) -> None:
+    hub, hub_seen = serve()
+    cdn, cdn_seen = serve()
+    hub_url = f"http://127.0.0.1:{hub.server_port}"
+    cdn_url = f"http://127.0.0.1:{cdn.server_port}"
+    auth = {"Authorization": "Bearer hf_secret"}
+    assert _read(f"{hub_url}/hop?to={hub_url}/file", auth) == BODY
+    assert [h.get("authorization") for h in hub_seen] == ["Bearer hf_secret"] * 2
+    assert _read(f"{hub_url}/hop?to={cdn_url}/file", auth) == BODY
+    assert cdn_seen and all("authorization" not in h for h in cdn_seen)
+    assert all(h.get("accept-encoding") == "identity" for h in hub_seen + cdn_seen)
 
 
 # -- proxies: http_proxy / https_proxy / no_proxy, as huggingface_hub's own client honours them --
@@ -160,44 +170,36 @@ def test_https_goes_through_a_connect_tunnel(
     assert proxy.seen == [f"CONNECT {url.removeprefix('https://')}"]  # TLS end to end inside
 
 
-def test_no_proxy_hosts_are_reached_directly(monkeypatch: pytest.MonkeyPatch) -> None:
-    server, seen = _serve()
-    try:
-        with ForwardProxy() as proxy:
-            monkeypatch.setenv("http_proxy", proxy.url)
-            monkeypatch.setenv("no_proxy", "127.0.0.1")
-            assert _read(f"http://127.0.0.1:{server.server_port}/file") == BODY
-        assert proxy.seen == [] and len(seen) == 1
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_no_proxy_hosts_are_reached_directly(serve: Serve, monkeypatch: pytest.MonkeyPatch) -> None:
+    server, seen = serve()
+    with ForwardProxy() as proxy:
+        monkeypatch.setenv("http_proxy", proxy.url)
+        monkeypatch.setenv("no_proxy", "127.0.0.1")
+        assert _read(f"http://127.0.0.1:{server.server_port}/file") == BODY
+    assert proxy.seen == [] and len(seen) == 1
 
 
 def test_proxy_credentials_come_from_the_proxy_url(
-    tls: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+    tls: tuple[str, Path], serve: Serve, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, cert = tls
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     monkeypatch.delenv("no_proxy", raising=False)
-    server, seen = _serve()
+    server, seen = serve()
     plain = f"http://127.0.0.1:{server.server_port}/file"
-    try:
-        with ForwardProxy(credentials="ann:p@ss word") as proxy:
-            address = proxy.url.removeprefix("http://")
-            for variable in ("http_proxy", "https_proxy"):
-                monkeypatch.setenv(variable, f"http://ann:p%40ss%20word@{address}")
-            assert _read(plain) == BODY
-            assert _read(f"{url}/file") == BODY
-            assert "proxy-authorization" not in seen[0]  # the proxy's, not the server's
-            for variable in ("http_proxy", "https_proxy"):
-                monkeypatch.setenv(variable, proxy.url)  # no credentials: refused, not retried
-            for target in (plain, f"{url}/file"):
-                before = len(proxy.seen)
-                with pytest.raises(errors.HubError) as info:
-                    _read(target)
-                assert not isinstance(info.value, errors.TransientHubError)
-                assert "407" in str(info.value) and "user:password@" in (info.value.hint or "")
-                assert len(proxy.seen) == before + 1
-    finally:
-        server.shutdown()
-        server.server_close()
+    with ForwardProxy(credentials="ann:p@ss word") as proxy:
+        address = proxy.url.removeprefix("http://")
+        for variable in ("http_proxy", "https_proxy"):
+            monkeypatch.setenv(variable, f"http://ann:p%40ss%20word@{address}")
+        assert _read(plain) == BODY
+        assert _read(f"{url}/file") == BODY
+        assert "proxy-authorization" not in seen[0]  # the proxy's, not the server's
+        for variable in ("http_proxy", "https_proxy"):
+            monkeypatch.setenv(variable, proxy.url)  # no credentials: refused, not retried
+        for target in (plain, f"{url}/file"):
+            before = len(proxy.seen)
+            with pytest.raises(errors.HubError) as info:
+                _read(target)
+            assert not isinstance(info.value, errors.TransientHubError)
+            assert "407" in str(info.value) and "user:password@" in (info.value.hint or "")
+            assert len(proxy.seen) == before + 1
