@@ -140,13 +140,15 @@ def _print_references(refs: Sequence[Any], skipped: Sequence[Any]) -> None:
 # -- install / verify ---------------------------------------------------------------------------
 class _Progress:
     """On a terminal: a line of overall bytes, speed and ETA, then a bar per active file,
-    redrawn in place (ANSI) at most five times a second. Called from every download thread."""
+    redrawn in place (ANSI) at most five times a second, the first time 0.2 s in (work that is
+    done sooner shows nothing). Called from every worker thread."""
 
     WIDTH = 24  # characters of a file's bar
     SHOWN = 8  # active files drawn at most
 
     def __init__(self, total: int) -> None:
-        self.total, self.done, self.started, self.last = total, 0, time.monotonic(), 0.0
+        self.total, self.done = total, 0
+        self.started = self.last = time.monotonic()
         self.active: dict[str, list[int]] = {}
         self.drawn = 0  # lines on screen from the last draw
         self._lock = threading.Lock()
@@ -167,7 +169,7 @@ class _Progress:
         elif event == "done":
             self.active.pop(name, None)
         now = time.monotonic()
-        if now - self.last >= 0.2 or event == "done":
+        if now - self.last >= 0.2 or (event == "done" and self.drawn):
             self.last = now
             self._draw(now)
 
@@ -252,9 +254,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from ptmlock.verify import verify
 
     lock = read_lock(_lock_path(args))
-    report = verify(
-        lock, cache_dir=Path(args.cache_dir) if args.cache_dir else None, full=args.full
-    )
+    show = not args.json and sys.stderr.isatty()
+    progress = _Progress(sum(m.total_size for m in lock.models)) if show else None
+    extra: dict[str, Any] = {"progress": progress} if progress else {}
+    try:
+        report = verify(
+            lock,
+            cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+            full=args.full,
+            **extra,
+        )
+    finally:
+        if progress:
+            progress.close()
     if args.json:
         _emit_json(
             {

@@ -38,6 +38,7 @@ from ptmlock.errors import (
     TransientHubError,
     UnsafePathError,
 )
+from ptmlock.events import Progress, no_progress
 from ptmlock.hashing import sha256_file, sha256_prefix
 from ptmlock.hubs.interface import Hub
 from ptmlock.layout import Layout, Placement
@@ -46,14 +47,12 @@ from ptmlock.models import Lock, LockedFile, LockedModel
 from ptmlock.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
 from ptmlock.sizes import human_size
 
-__all__ = ["FileResult", "InstallReport", "Progress", "install"]
+__all__ = ["FileResult", "InstallReport", "install"]
 
 log = logging.getLogger(__name__)
 # bytes per network read; a read fills it before returning, so progress and resume move in
 # steps of this size
 BUFFER = 256 * 1024
-# (event, "model/path", bytes): reused (no fetch needed) | start | bytes | done
-Progress = Callable[[str, str, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +89,6 @@ class _Job:
         return f"{self.model.id}/{self.file.path}"
 
 
-def _noop(event: str, name: str, amount: int) -> None:
-    return None
-
-
 def install(
     lock: Lock,
     *,
@@ -103,7 +98,7 @@ def install(
     target: Path | None = None,
     jobs: int = 8,
     offline: bool = False,
-    progress: Progress = _noop,
+    progress: Progress = no_progress,
     policy: RetryPolicy = DEFAULT_POLICY,
 ) -> InstallReport:
     """Install every file of ``lock`` where its loader looks (and under ``target``, if given).

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from ptmlock.events import Progress, no_progress
 from ptmlock.hashing import sha256_file
 from ptmlock.layout import Layout, Placement
 from ptmlock.models import Lock, LockedFile, LockedModel
@@ -52,6 +53,7 @@ def verify(
     torch_dir: Path | None = None,
     full: bool = False,
     jobs: int | None = None,
+    progress: Progress = no_progress,
 ) -> VerifyReport:
     """Check every locked file; ``full`` ignores the record and rehashes all of them."""
     layout = Layout(cache_dir, torch_dir)
@@ -59,7 +61,7 @@ def verify(
     work.sort(key=lambda w: -w[1].size)  # largest first: the cores finish together
     workers = jobs or min(len(work), os.cpu_count() or 1) or 1
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(lambda w: _check(*w, full=full), work))
+        results = list(pool.map(lambda w: _check(*w, full=full, progress=progress), work))
     layout.save()
     problems = tuple(
         sorted((p for p, _ in results if p is not None), key=lambda p: (p.model, p.path))
@@ -70,9 +72,24 @@ def verify(
 
 
 def _check(
-    model: LockedModel, file: LockedFile, place: Placement, *, full: bool
+    model: LockedModel, file: LockedFile, place: Placement, *, full: bool, progress: Progress
 ) -> tuple[Problem | None, bool]:
     """(the problem, or None; whether the file was hashed)."""
+    name = f"{model.id}/{file.path}"
+    problem, hashed = _inspect(model, file, place, full=full, name=name, progress=progress)
+    progress("done" if hashed else "reused", name, file.size)
+    return problem, hashed
+
+
+def _inspect(
+    model: LockedModel,
+    file: LockedFile,
+    place: Placement,
+    *,
+    full: bool,
+    name: str,
+    progress: Progress,
+) -> tuple[Problem | None, bool]:
     record = place.record
     try:
         real = place.opened.resolve(strict=True)
@@ -84,7 +101,8 @@ def _check(
         return Problem(model.id, file.path, "size", str(file.size), str(size)), False
     if not full and record.is_verified(file.sha256, real):
         return None, False
-    actual = sha256_file(real)
+    progress("start", name, file.size)
+    actual = sha256_file(real, lambda n: progress("bytes", name, n))
     if actual != file.sha256:
         record.forget(file.sha256)
         return Problem(model.id, file.path, "sha256", file.sha256, actual), True

@@ -365,7 +365,8 @@ def test_install_shows_progress_on_a_terminal_only(
     # not a TTY (pytest captures): no progress line, just the summary
     code, out, err = _run(capsys, "install", "--lock", lock, "--cache-dir", str(tmp_path / "a"))
     assert code == 0 and "\x1b[" not in err and out.startswith("installed ")
-    # a real pseudo-terminal: progress with sizes and speed is drawn on stderr
+    # a real pseudo-terminal: progress with sizes and speed is drawn on stderr, from 0.2 s on
+    hf_env.mirror.faults.add(kind="slow", match="llm.Q4.gguf", bytes_per_second=5000)
     script = "import sys; from ptmlock.cli import main; sys.exit(main(sys.argv[1:]))"
     argv = [
         sys.executable,

@@ -338,6 +338,27 @@ def test_install_gated_needs_the_token_and_never_shows_it(
 
 
 # -- local storage: no space, a file too large, a cache that is not a folder ---------------------
+def test_verify_reports_progress_per_file_and_byte(store: RepoStore, hf_env: HfEnv) -> None:
+    lock = _lock(store, big=True)
+    _install(lock, hf_env)
+    events: list[tuple[str, str, int]] = []
+    lock_events = threading.Lock()
+
+    def record(event: str, name: str, amount: int) -> None:
+        with lock_events:
+            events.append((event, name, amount))
+
+    files = {f"org/tiny/{f.path}": f.size for f in lock.models[0].files}
+    assert verify(lock, cache_dir=hf_env.cache, full=True, progress=record).ok
+    for name, size in files.items():
+        mine = [(event, n) for event, who, n in events if who == name]
+        assert mine[0] == ("start", size) and mine[-1] == ("done", size)
+        assert sum(n for e, n in mine if e == "bytes") == size
+    events.clear()
+    assert verify(lock, cache_dir=hf_env.cache, progress=record).ok  # the record: no hashing
+    assert sorted(events) == sorted(("reused", name, size) for name, size in files.items())
+
+
 def test_install_checks_free_space_before_fetching_anything(
     store: RepoStore, hf_env: HfEnv, mirror: MirrorServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
