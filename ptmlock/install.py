@@ -340,6 +340,8 @@ def _materialize(layout: Layout, model: LockedModel, target: Path) -> None:
     """A plain folder per model under ``target`` (hardlinks from the cache, copies otherwise).
 
     Hub models go to ``target/<org>/<name>/<path>``, URL checkpoints to ``target/<file name>``.
+    A file already there is left alone when it is the blob, or a copy of it with the blob's
+    size and mtime (copies keep the mtime), so a re-run on another filesystem copies nothing.
     """
     folder = target if model.hub == "url" else target / model.id
     if model.hub != "url" and not safe_relpath(model.id):
@@ -347,13 +349,24 @@ def _materialize(layout: Layout, model: LockedModel, target: Path) -> None:
     for file in model.files:
         blob = layout.place(model, file).final
         dest = folder / file.path
-        if dest.exists() and dest.samefile(blob):
+        if _holds(dest, blob):
             continue
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
         tmp.unlink(missing_ok=True)
         try:
             os.link(blob, tmp)
-        except OSError:
-            shutil.copyfile(blob, tmp)
+        except OSError:  # another filesystem, or no hard links here
+            shutil.copy2(blob, tmp)
         tmp.replace(dest)
+
+
+def _holds(dest: Path, blob: Path) -> bool:
+    """Whether ``dest`` is ``blob`` (a hard link) or an unchanged copy of it."""
+    try:
+        have, want = dest.stat(), blob.stat()
+    except OSError:
+        return False
+    if (have.st_dev, have.st_ino) == (want.st_dev, want.st_ino):
+        return True
+    return have.st_size == want.st_size and have.st_mtime_ns == want.st_mtime_ns

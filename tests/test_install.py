@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import resource
@@ -210,6 +211,35 @@ def test_install_target_materializes_hardlinked_folders(
         blob = hf_env.cache / "models--org--tiny" / "blobs" / file.sha256
         assert placed.read_bytes() == blob.read_bytes()
         assert placed.stat().st_ino == blob.stat().st_ino
+
+
+def test_install_target_on_another_filesystem_copies_once(
+    store: RepoStore, hf_env: HfEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def cross_device(source: object, destination: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", cross_device)  # what a target on another volume answers
+    lock = _lock(store)
+    target = tmp_path / "models"
+    copies = record_calls(monkeypatch, shutil, "copy2")
+    _install(lock, hf_env, target=target)
+    files = lock.models[0].files
+    assert len(copies) == len(files)
+    for file in files:
+        placed = target / "org" / "tiny" / file.path
+        blob = hf_env.cache / "models--org--tiny" / "blobs" / file.sha256
+        assert placed.read_bytes() == blob.read_bytes()
+        assert placed.stat().st_ino != blob.stat().st_ino
+    copies.clear()
+    _install(lock, hf_env, target=target)
+    assert copies == []  # unchanged copies are recognised, not copied again
+    edited = target / "org" / "tiny" / "config.json"
+    edited.write_text('{"edited": true}')
+    _install(lock, hf_env, target=target)
+    assert len(copies) == 1 and hashlib.sha256(edited.read_bytes()).hexdigest() == next(
+        f.sha256 for f in files if f.path == "config.json"
+    )
 
 
 def test_install_two_at_once_into_one_cache(store: RepoStore, hf_env: HfEnv) -> None:
