@@ -7,7 +7,9 @@ lock. A mismatch deletes the partial file and fails naming model, file, expected
 sha256: wrong bytes are never retried into the cache. Transient failures (429, 5xx, dropped
 or truncated bodies) are retried with backoff, resuming where the bytes stopped.
 A file lock per blob (huggingface_hub's own ``.locks`` layout) keeps two installs, or an
-install and huggingface_hub, from writing the same blob at once.
+install and huggingface_hub, from writing the same blob at once. Before the first byte, the
+files still missing are checked against each filesystem's free space; a local failure later
+(disk full, no permission) is a StorageError naming the file, and the partial file stays.
 """
 
 from __future__ import annotations
