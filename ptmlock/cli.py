@@ -474,7 +474,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", required=True, help="cyclonedx-json, cyclonedx-xml, spdx-json, markdown"
     )
     exp.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
-    exp.add_argument("--spec-version", help="format version, e.g. 1.5 or 1.6 for CycloneDX")
+    exp.add_argument(
+        "--spec-version", help="format version: 1.5, 1.6 (default) or 1.7 for CycloneDX"
+    )
     exp.add_argument("--merge", metavar="BOM", help="add the models to this existing BOM")
     exp.add_argument(
         "--reproducible", action="store_true", help="fixed serial number and timestamp"

@@ -27,7 +27,7 @@ __all__ = [
     "xml_namespace",
 ]
 
-# Elements that follow modelCard in the 1.5/1.6 component sequence.
+# Elements that follow modelCard in the 1.5-1.7 component sequence (the ones the library writes).
 _AFTER_MODEL_CARD = ("data", "cryptoProperties", "tags")
 
 

@@ -21,11 +21,13 @@ from ptmlock.exporters._cdx_doc import validate, xml_namespace
 
 __all__ = ["check_input", "load_json", "load_xml", "merge_json", "merge_xml"]
 
-_SUPPORTED = ("1.5", "1.6")
-# Top-level elements of a 1.5/1.6 XML BOM in schema order, to insert missing ones in place.
+_SUPPORTED = ("1.5", "1.6", "1.7")
+# Top-level elements of a 1.5-1.7 XML BOM in schema order, to insert missing ones in place
+# (1.7 added citations; a 1.5 BOM has neither declarations nor definitions: no harm).
 _BOM_ORDER = (
     "metadata", "components", "services", "externalReferences", "dependencies", "compositions",
     "properties", "vulnerabilities", "annotations", "formulation", "declarations", "definitions",
+    "citations",
 )  # fmt: skip
 
 
@@ -33,7 +35,7 @@ def _version(found: str | None, requested: str | None) -> SchemaVersion:
     if found not in _SUPPORTED:
         raise ConfigError(
             f"the BOM to merge into has spec version {found!r}",
-            hint="merge into a CycloneDX 1.5 or 1.6 BOM (e.g. cyclonedx-py --spec-version 1.6)",
+            hint="merge into a CycloneDX 1.5, 1.6 or 1.7 BOM (cyclonedx-py --spec-version 1.6)",
         )
     if requested is not None and requested != found:
         raise ConfigError(

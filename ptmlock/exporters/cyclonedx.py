@@ -1,4 +1,4 @@
-"""CycloneDX ML-BOM export (``cyclonedx-json``, ``cyclonedx-xml``), spec 1.5 or 1.6 (default).
+"""CycloneDX ML-BOM export (``cyclonedx-json``, ``cyclonedx-xml``), spec 1.5, 1.6 (default) or 1.7.
 
 The document is built with cyclonedx-python-lib (see _cdx_bom for the layout), completed with the
 ``modelCard`` the library doesn't model (_cdx_doc). XML is validated against the XSD of the
@@ -43,7 +43,7 @@ from ptmlock.models import Lock
 
 __all__ = ["DEFAULT_SPEC_VERSION", "SPEC_VERSIONS", "CycloneDxJsonExporter", "CycloneDxXmlExporter"]
 
-SPEC_VERSIONS = ("1.5", "1.6")
+SPEC_VERSIONS = ("1.5", "1.6", "1.7")
 DEFAULT_SPEC_VERSION = "1.6"
 
 

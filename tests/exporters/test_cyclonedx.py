@@ -18,7 +18,7 @@ from ptmlock.models import Lock
 
 from .locks import FINETUNED, GATED, LEGACY, NO_LICENSE, TORCH_HUB, URL_MODEL, full_lock
 
-VERSIONS = ("1.5", "1.6")
+VERSIONS = ("1.5", "1.6", "1.7")
 FORMATS = ("cyclonedx-json", "cyclonedx-xml")
 OPTIONS = ExportOptions(
     project_name="sentiment-service", project_version="2.1.0", reproducible=True

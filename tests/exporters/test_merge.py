@@ -122,16 +122,34 @@ def test_merge_rejects_bad_input(existing: bytes, message: str) -> None:
         _merge_json(existing, full_lock())
 
 
-def test_merge_with_a_bom_cyclonedx_py_makes_now(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("fmt", "version"),
+    # a JSON merge validates slowly (jsonschema's IRI check, ~60 ms per URL): two are enough
+    [("JSON", "1.6"), ("JSON", "1.7"), ("XML", "1.5"), ("XML", "1.6"), ("XML", "1.7")],
+)
+def test_merge_with_a_bom_cyclonedx_py_makes_now(tmp_path: Path, version: str, fmt: str) -> None:
     (tmp_path / "requirements.txt").write_text("requests==2.32.3\nurllib3==2.8.0\n")
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\nversion = "1.0"\n')
     made = subprocess.run(
         [sys.executable, "-m", "cyclonedx_py", "requirements", "--pyproject", "pyproject.toml",
-         "--sv", "1.6", "--output-reproducible", "requirements.txt"],
+         "--sv", version, "--of", fmt, "--output-reproducible", "requirements.txt"],
         cwd=tmp_path, capture_output=True, check=True,
     ).stdout  # fmt: skip
-    merged = _merge_json(made, Lock(models=(LEGACY,)))
-    names = {c["name"] for c in merged["components"]}
+    exporter = get_exporter(f"cyclonedx-{fmt.lower()}")
+    data = exporter.export(Lock(models=(LEGACY,)), ExportOptions(merge=made, reproducible=True))
+    output = OutputFormat[fmt]
+    error = make_schemabased_validator(output, SchemaVersion.from_version(version)).validate_str(
+        data.decode()
+    )
+    assert error is None, str(error)
+    if output is OutputFormat.JSON:
+        doc = json.loads(data)
+        assert doc["specVersion"] == version
+        names = {c["name"] for c in doc["components"]}
+    else:
+        root = etree.fromstring(data)
+        assert root.tag == f"{{http://cyclonedx.org/schema/bom/{version}}}bom"
+        names = {e.text for e in root.iter(f"{{http://cyclonedx.org/schema/bom/{version}}}name")}
     assert {"requests", "urllib3", "gpt2"} <= names
 
 
