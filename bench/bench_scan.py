@@ -144,15 +144,24 @@ def main() -> None:
         touched = next((root / "app").rglob("load_*.py"))
         touched.write_text(touched.read_text() + "\n# touched\n")
         one, _ = timed(lambda: scan(root, cache_dir=cache, jobs=args.jobs))
+        (touched.parent / "new_subpackage").mkdir()  # a deep folder can't be a hub namespace
+        folder, _ = timed(lambda: scan(root, cache_dir=cache, jobs=args.jobs))
         grep, grep_files = git_grep(root)
-        report(result, files, cold, warm, one, grep, grep_files)
+        report(result, files, cold, warm, one, folder, grep, grep_files)
     finally:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
 def report(
-    result: object, files: int, cold: float, warm: float, one: float, grep: float, grep_files: int
+    result: object,
+    files: int,
+    cold: float,
+    warm: float,
+    one: float,
+    folder: float,
+    grep: float,
+    grep_files: int,
 ) -> None:
     references = len(getattr(result, "references", ()))
     scanned = getattr(result, "files_scanned", 0)
@@ -160,6 +169,7 @@ def report(
           f"{references} references)")  # fmt: skip
     print(f"scan warm:   {warm:7.3f} s  {files / warm:9.0f} files/s  (unchanged tree, cache hits)")
     print(f"scan 1 edit: {one:7.3f} s  (one loader module touched)")
+    print(f"new folder:  {folder:7.3f} s  (a subpackage folder created below app/)")
     print(f"git grep:    {grep:7.3f} s  {files / grep:9.0f} files/s  ({grep_files} files match)")
     print(
         f"ratio cold scan / git grep: {cold / grep:.1f}x   warm scan / git grep: {warm / grep:.1f}x"
