@@ -427,8 +427,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ptmlock",
         description="The lockfile for pre-trained models: find every model a project loads, pin "
         "it with hashes in ptm.lock, install exactly those bytes, export an ML-BOM.",
-        epilog="Exit codes: 0 ok, 1 a check found problems, 2 usage or input error, "
-        "3 hub or network failure.",
+        epilog="Exit codes: 0 ok, 1 a check found problems, 2 usage, input or local storage "
+        "error, 3 hub or network failure, 70 a bug in ptmlock, 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"ptmlock {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
