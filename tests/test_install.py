@@ -44,6 +44,14 @@ def _lock(store: RepoStore, *, big: bool = False, requested: str | None = None) 
     )
 
 
+def _lock_file(store: RepoStore, folder: Path, *, big: bool = False) -> tuple[Lock, Path]:
+    """``_lock`` written to ``folder/ptm.lock``, for tests that run the command line."""
+    lock = _lock(store, big=big)
+    path = folder / "ptm.lock"
+    write_lock(lock, path)
+    return lock, path
+
+
 def _install(lock: Lock, env: HfEnv, **kwargs: object) -> object:
     hub = HuggingFaceHub(policy=FAST)
     return install(lock, hubs={"huggingface": hub}, policy=FAST, **kwargs)  # type: ignore[arg-type]
@@ -296,9 +304,7 @@ def test_install_retries_dropped_connections_and_a_slow_server(
 def test_install_ctrl_c_leaves_no_half_file_and_resumes(
     store: RepoStore, hf_env: HfEnv, mirror: MirrorServer, tmp_path: Path
 ) -> None:
-    lock = _lock(store, big=True)
-    lock_path = tmp_path / "ptm.lock"
-    write_lock(lock, lock_path)
+    lock, lock_path = _lock_file(store, tmp_path, big=True)
     sha = hashlib.sha256(BIG).hexdigest()
     mirror.faults.add(kind="slow", match=sha, bytes_per_second=400_000)
     blob = hf_env.cache / "models--org--tiny" / "blobs" / sha
@@ -325,9 +331,7 @@ def test_install_ctrl_c_leaves_no_half_file_and_resumes(
 def test_install_two_processes_at_once_into_one_cache(
     store: RepoStore, hf_env: HfEnv, mirror: MirrorServer, tmp_path: Path
 ) -> None:
-    lock = _lock(store, big=True)
-    lock_path = tmp_path / "ptm.lock"
-    write_lock(lock, lock_path)
+    lock, lock_path = _lock_file(store, tmp_path, big=True)
     mirror.faults.add(kind="slow", match=hashlib.sha256(BIG).hexdigest(), bytes_per_second=4e6)
     command = [sys.executable, "-m", "ptmlock", "install", "--lock", str(lock_path), "--json"]
     procs = [
@@ -413,9 +417,7 @@ def test_install_out_of_room_mid_file_is_one_clear_line_and_resumes_later(
     store: RepoStore, hf_env: HfEnv, tmp_path: Path
 ) -> None:
     # a real write failure: the kernel refuses bytes past RLIMIT_FSIZE (EFBIG), even for root
-    lock = _lock(store, big=True)
-    lock_path = tmp_path / "ptm.lock"
-    write_lock(lock, lock_path)
+    lock, lock_path = _lock_file(store, tmp_path, big=True)
     limit = len(BIG) // 2
 
     def small_files() -> None:
@@ -441,9 +443,7 @@ def test_install_out_of_room_mid_file_is_one_clear_line_and_resumes_later(
 def test_install_into_a_cache_that_is_a_file_names_it(
     store: RepoStore, hf_env: HfEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    lock = _lock(store)
-    lock_path = tmp_path / "ptm.lock"
-    write_lock(lock, lock_path)
+    _, lock_path = _lock_file(store, tmp_path)
     not_a_folder = tmp_path / "cache-is-a-file"
     not_a_folder.write_text("oops")
     code = main(["install", "--lock", str(lock_path), "--cache-dir", str(not_a_folder)])
