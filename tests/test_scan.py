@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from ptmlock.detectors.interface import Detector, ProjectContext
 from ptmlock.models import Reference, Skipped
 from ptmlock.project_config import DeclaredModel, ProjectConfig
 from ptmlock.scan import default_cache_dir, scan
+from ptmlock.scan_walk import walk_project
 
 
 class Spy(Detector):
@@ -141,6 +144,53 @@ def test_scan_of_a_subfolder_honours_the_repository_ignore_rules(tmp_path: Path,
     # the same rules as git's, seen from the top: a dot-folder keeps its name
     result = scan(repo / ".github", detectors=[spy], cache=False)
     assert result.references == () and [s.path for s in result.skipped] == ["app/x.py"]
+
+
+GITIGNORE = """\
+*.log
+build/
+/rootonly.py
+docs/**/gen_*.py
+!docs/keep/gen_keep.py
+a/**/b.py
+**/tmp/
+data/*.py
+!data/important.py
+*.py[co]
+nested/deep/
+\\#hash.py
+"""
+IGNORE_CASES = (
+    "app.py", "rootonly.py", "sub/rootonly.py", "build/x.py", "docs/a/gen_1.py",
+    "docs/keep/gen_keep.py", "docs/gen_2.py", "a/b.py", "a/x/y/b.py", "x/tmp/z.py", "tmp/w.py",
+    "data/d.py", "data/important.py", "data/sub/e.py", "m.pyc", "nested/deep/q.py",
+    "q/nested/deep/r.py", "#hash.py", "services/api/x.local.py", "services/x.local.py",
+    "scratch_1.py", "services/api/scratch_2.py",
+)  # fmt: skip
+
+
+def test_scan_walk_ignores_exactly_what_git_ignores(tmp_path: Path) -> None:
+    git = shutil.which("git")
+    assert git is not None, "git is needed as the reference for ignore rules"
+    repo = tmp_path / "repo"
+    subprocess.run([git, "init", "-q", str(repo)], check=True)
+    files = {
+        ".gitignore": GITIGNORE,
+        ".git/info/exclude": "scratch_*.py\n",
+        "services/.gitignore": "x.local.py\n",
+    }
+    tree(repo, files | dict.fromkeys(IGNORE_CASES, "# model: org/x\n"))
+    status = subprocess.run(
+        [git, "status", "--porcelain", "--untracked-files=all"],
+        cwd=repo, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    kept_by_git = sorted(line[3:] for line in status.splitlines() if line.endswith((".py", ".pyc")))
+    assert "app.py" in kept_by_git and "data/d.py" not in kept_by_git  # the oracle works
+    handles = [lambda relpath: relpath.endswith((".py", ".pyc"))]
+    assert walk_project(repo, (), handles).files == kept_by_git
+    # from a subfolder, the rules above it still apply
+    api = walk_project(repo / "services" / "api", (), handles)
+    assert api.files == [] and {s.path for s in api.skipped} == {"x.local.py", "scratch_2.py"}
 
 
 def test_scan_context_has_modules_and_directories(tmp_path: Path, spy: Spy) -> None:
