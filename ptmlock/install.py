@@ -55,6 +55,9 @@ log = logging.getLogger(__name__)
 # bytes per network read; a read fills it before returning, so progress and resume move in
 # steps of this size
 BUFFER = 256 * 1024
+# errors of a local folder that a hint can help with (EDQUOT: a quota; not on every platform)
+_NO_ROOM = frozenset({errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)})
+_NO_PERMISSION = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,12 +199,12 @@ def _local_io(where: Path) -> Iterator[None]:
         yield
     except OSError as exc:
         path = exc.filename or where
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        if exc.errno in _NO_ROOM:
             hint = (
                 "free some space (the partial download is kept and resumes), or install "
                 "elsewhere with --cache-dir (HF_HUB_CACHE) or TORCH_HOME"
             )
-        elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        elif exc.errno in _NO_PERMISSION:
             hint = "install where you may write: --cache-dir (HF_HUB_CACHE) or TORCH_HOME"
         else:
             hint = None
