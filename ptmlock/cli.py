@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ptmlock import __version__, errors
+from ptmlock.models import Lock
 from ptmlock.sizes import human_size
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_HUB = 0, 1, 2, 3
@@ -51,7 +52,7 @@ def _lock_path(args: argparse.Namespace) -> Path:
 # -- scan ---------------------------------------------------------------------------------------
 def cmd_scan(args: argparse.Namespace) -> int:
     from ptmlock.hubs import HubSet
-    from ptmlock.lockfile import dumps_lock, read_lock, write_lock
+    from ptmlock.lockfile import read_lock, write_lock
     from ptmlock.locking import lock_references
     from ptmlock.project_config import load_config
     from ptmlock.scan import scan
@@ -87,9 +88,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         patterns={m.id: tuple(m.patterns) for m in config.models if m.patterns},
     )
     if args.check:
-        same = previous is not None and dumps_lock(locked.lock) == dumps_lock(previous)
-        print(f"{lock_path}: {'up to date' if same else 'out of date: run ptmlock scan'}")
-        return EXIT_OK if same else EXIT_PROBLEMS
+        return _report_drift(lock_path, previous, locked.lock, args.format == "json")
     changed = write_lock(locked.lock, lock_path)
     if args.format == "json":
         _emit_json(
@@ -111,6 +110,25 @@ def cmd_scan(args: argparse.Namespace) -> int:
         state = "written" if changed else "unchanged"
         print(f"{lock_path}: {len(locked.lock.models)} model(s), {state}")
     return EXIT_OK
+
+
+def _report_drift(lock_path: Path, previous: Lock | None, lock: Lock, as_json: bool) -> int:
+    """``scan --check``: exit 1 and say what differs when the lock is not what the code needs."""
+    from ptmlock.lockfile import dumps_lock
+    from ptmlock.locking import lock_drift
+
+    drift = lock_drift(previous, lock)
+    same = previous is not None and dumps_lock(lock) == dumps_lock(previous)
+    if as_json:
+        _emit_json(
+            {"lock": str(lock_path), "up_to_date": same, "drift": [asdict(d) for d in drift]}
+        )
+    else:
+        for item in drift:
+            print(f"  {item}")
+        state = "up to date" if same else "out of date: run ptmlock scan"
+        print(f"{lock_path}: {state}" if previous else f"{lock_path}: missing: run ptmlock scan")
+    return EXIT_OK if same else EXIT_PROBLEMS
 
 
 def _print_references(refs: Sequence[Any], skipped: Sequence[Any]) -> None:
@@ -448,6 +466,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("--jobs", type=int, default=None, help="parallel parsers")
     scan.set_defaults(handler=cmd_scan)
+
+    check = sub.add_parser(
+        "check",
+        help="the CI gate: exit 1 and list what drifted if ptm.lock is not what the code needs "
+        "(scan --check)",
+    )
+    check.add_argument("path", nargs="?", default=".", help="project root (default: .)")
+    _add_lock(check, "PATH/ptm.lock")
+    check.add_argument("--format", choices=("table", "json"), default="table")
+    check.add_argument("--jobs", type=int, default=None, help="parallel parsers")
+    check.set_defaults(
+        handler=cmd_scan, check=True, no_resolve=False, upgrade=False, upgrade_model=None
+    )
 
     inst = sub.add_parser("install", help="fetch the locked files, verify every byte, place them")
     _add_lock(inst)

@@ -141,10 +141,23 @@ def test_scan_check_fails_when_code_and_lock_drift(
     project: Path, capsys: pytest.CaptureFixture[str], hf_env: HfEnv
 ) -> None:
     assert _run(capsys, "scan", str(project))[0] == 0
+    lock_before = (project / "ptm.lock").read_bytes()
+    assert _run(capsys, "check", str(project))[0:2] == (0, f"{project / 'ptm.lock'}: up to date\n")
     app = project / "app.py"
     app.write_text(app.read_text().replace('"org/summarizer"', '"org/encoder"'))
     code, out, _ = _run(capsys, "scan", str(project), "--check")
     assert code == 1 and "out of date" in out
+    # it says what drifted: a model no longer used, and where the other one is used now
+    assert "  removed huggingface:org/summarizer: no longer used\n" in out
+    assert "  changed huggingface:org/encoder: used by app.py:" in out
+    code, out, _ = _run(capsys, "check", str(project), "--format", "json")
+    report = json.loads(out)
+    assert code == 1 and report["up_to_date"] is False
+    assert {(d["change"], d["id"]) for d in report["drift"]} == {
+        ("removed", "org/summarizer"),
+        ("changed", "org/encoder"),
+    }
+    assert (project / "ptm.lock").read_bytes() == lock_before  # a check writes nothing
 
 
 @pytest.mark.parametrize(
