@@ -1,0 +1,76 @@
+"""``ptmlock export``: an ML-BOM of the lock."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from ptmlock import errors
+from ptmlock.cli._common import EXIT_OK, add_lock_option, lock_path_of
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ptmlock.atomic import write_atomic
+    from ptmlock.env import endpoint_from_env
+    from ptmlock.exporters import get_exporter
+    from ptmlock.exporters.interface import ExportOptions
+    from ptmlock.lockfile import read_lock
+
+    lock_path = lock_path_of(args)
+    lock = read_lock(lock_path)
+    exporter = get_exporter(args.format)
+    merge = None
+    if args.merge:
+        try:
+            merge = Path(args.merge).read_bytes()
+        except OSError as exc:
+            raise errors.ConfigError(f"{args.merge}: cannot read BOM to merge: {exc}") from None
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is not None and not epoch.strip().isdigit():
+        raise errors.ConfigError(f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds")
+    options = ExportOptions(
+        project_name=args.project_name or lock_path.resolve().parent.name,
+        project_version=args.project_version,
+        spec_version=args.spec_version,
+        merge=merge,
+        reproducible=args.reproducible,
+        source_date_epoch=int(epoch) if epoch is not None else None,
+        endpoint=endpoint_from_env(),
+        validate=args.validate,
+    )
+    document = exporter.export(lock, options)
+    if args.output and args.output != "-":
+        write_atomic(Path(args.output), document)
+        print(
+            f"wrote {args.output} ({exporter.name}, {len(lock.models)} model(s))", file=sys.stderr
+        )
+    else:
+        sys.stdout.buffer.write(document)
+    return EXIT_OK
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add this module's subcommands to the ``ptmlock`` parser."""
+    exp = sub.add_parser("export", help="write an ML-BOM of the lock")
+    add_lock_option(exp)
+    exp.add_argument(
+        "--format", required=True, help="cyclonedx-json, cyclonedx-xml, spdx-json, markdown"
+    )
+    exp.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    exp.add_argument(
+        "--spec-version", help="format version: 1.5, 1.6 (default) or 1.7 for CycloneDX"
+    )
+    exp.add_argument("--merge", metavar="BOM", help="add the models to this existing BOM")
+    exp.add_argument(
+        "--reproducible", action="store_true", help="fixed serial number and timestamp"
+    )
+    exp.add_argument(
+        "--validate",
+        action="store_true",
+        help="also schema-validate CycloneDX JSON (slow on large BOMs; XML is always validated)",
+    )
+    exp.add_argument("--project-name", help="the root component (default: the lock's folder name)")
+    exp.add_argument("--project-version", help="the root component's version")
+    exp.set_defaults(handler=cmd_export)

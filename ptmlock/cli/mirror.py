@@ -1,0 +1,101 @@
+"""``ptmlock serve`` and ``ptmlock mirror add|import``: the Hub-compatible mirror."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ptmlock import errors
+from ptmlock.cli._common import EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ptmlock.mirror.server import serve
+
+    root = Path(args.dir)
+    if not root.is_dir():
+        raise errors.ConfigError(f"{root}: not a directory")
+
+    def ready(server: Any) -> None:
+        repos = len(server.store.repos())
+        print(f"serving {repos} repo(s) from {root} at {server.url} (Ctrl-C stops)", flush=True)
+
+    try:
+        serve(root, host=args.host, port=args.port, ready=ready)
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        raise errors.ConfigError(f"cannot listen on {args.host}:{args.port}: {exc}") from None
+    return EXIT_OK
+
+
+def cmd_mirror_add(args: argparse.Namespace) -> int:
+    from ptmlock.mirror.store import RepoStore
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise errors.ConfigError(f"{folder}: not a directory")
+    store = RepoStore(Path(args.dir))
+    commit = store.commit(args.repo_id, folder, branch=args.branch, message=args.message)
+    for tag in args.tag or ():
+        store.tag(args.repo_id, tag, commit)
+    if args.gated:
+        store.set_gated(args.repo_id, "manual", tokens=args.token or [])
+    print(f"{args.repo_id}@{commit} ({args.branch})")
+    return EXIT_OK
+
+
+def cmd_mirror_import(args: argparse.Namespace) -> int:
+    from ptmlock.env import hf_cache_dir
+    from ptmlock.mirror import RepoStore, import_folders, import_hf_cache
+
+    store = RepoStore(Path(args.dir))
+    if args.from_folders:
+        source = Path(args.from_folders)
+        if not source.is_dir():
+            raise errors.ConfigError(f"{source}: not a directory")
+        for repo_id, commit in import_folders(store, source, link=args.link).items():
+            print(f"{repo_id}@{commit}")
+    else:
+        cache = Path(args.from_cache) if args.from_cache else hf_cache_dir()
+        if not cache.is_dir():
+            raise errors.ConfigError(f"{cache}: not a Hugging Face cache directory")
+        for repo_id, commits in import_hf_cache(store, cache, link=args.link).items():
+            print(f"{repo_id}: {len(commits)} snapshot(s)")
+    return EXIT_OK
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add this module's subcommands to the ``ptmlock`` parser."""
+    srv = sub.add_parser("serve", help="serve a folder of model repos as a read-only Hub")
+    srv.add_argument("dir", help="the mirror folder (built with `ptmlock mirror add`)")
+    srv.add_argument("--host", default="127.0.0.1")
+    srv.add_argument("--port", type=int, default=8765)
+    srv.set_defaults(handler=cmd_serve)
+
+    mirror = sub.add_parser("mirror", help="build model repos for `ptmlock serve`")
+    msub = mirror.add_subparsers(dest="mirror_command", required=True, metavar="ACTION")
+    madd = msub.add_parser("add", help="commit a folder of files as a model repo revision")
+    madd.add_argument("dir", help="the mirror folder")
+    madd.add_argument("repo_id", help="e.g. org/name")
+    madd.add_argument("folder", help="the files of the new commit")
+    madd.add_argument("--branch", default="main")
+    madd.add_argument("--tag", action="append", help="also tag the commit (repeatable)")
+    madd.add_argument("--message", default="", help="commit message")
+    madd.add_argument("--gated", action="store_true", help="require a token for file downloads")
+    madd.add_argument("--token", action="append", help="a token allowed to read a gated repo")
+    madd.set_defaults(handler=cmd_mirror_add)
+    mimp = msub.add_parser("import", help="import repo folders or a Hugging Face cache (air gap)")
+    mimp.add_argument("dir", help="the mirror folder")
+    source = mimp.add_mutually_exclusive_group(required=True)
+    source.add_argument("--from-folders", metavar="SRC", help="SRC/org/name/ folders of files")
+    source.add_argument(
+        "--from-cache",
+        metavar="CACHE",
+        nargs="?",
+        const="",
+        help="an HF cache (default: HF_HUB_CACHE); commit ids are kept, so locks still apply",
+    )
+    mimp.add_argument("--link", action="store_true", help="hard-link files instead of copying")
+    mimp.set_defaults(handler=cmd_mirror_import)
