@@ -1,8 +1,8 @@
 """Every error ptmlock raises on purpose, on one screen.
 
 ``str(error)`` is one line naming the file or model and the problem; ``hint`` says what to do.
-The CLI maps the classes to exit codes (see ``EXIT_CODES`` in cli/_common.py): input and local storage
-errors are 2, hub and network failures 3. Anything else that escapes is a bug.
+The CLI maps the classes to exit codes (see ``EXIT_CODES`` in cli/_common.py): input and local
+storage errors are 2, hub and network failures 3. Anything else that escapes is a bug.
 """
 
 from __future__ import annotations
