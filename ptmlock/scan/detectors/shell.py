@@ -1,0 +1,339 @@
+"""Model references in shell: scripts, Dockerfiles/Containerfiles and Makefile recipes (and, through
+``shell_references``, notebook ``!`` lines and Markdown shell blocks).
+
+Found: ``hf download ID``/``huggingface-cli download ID [FILES] [--revision R]``, ``git clone`` of a
+Hub repo, ``wget``/``curl`` of a Hub ``resolve`` URL or of a checkpoint URL, ``python -c`` code,
+``--model_name_or_path ID``-style flags, ``vllm serve ID``, and model-shaped ``ENV``/``export``
+assignments. Simple variables (``MODEL=...; hf download $MODEL``, ``${VAR:-default}``) are
+followed; a download whose id stays a variable is reported unresolved.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Iterator
+from dataclasses import replace
+
+from ptmlock.models import Reference
+from ptmlock.scan.detectors import text as text_module
+from ptmlock.scan.detectors.configs import is_hub_id, is_model_key, normalize_key
+from ptmlock.scan.detectors.interface import Detector, ProjectContext
+from ptmlock.scan.detectors.text import classify_url, hub_reference
+
+__all__ = ["ShellDetector", "shell_references"]
+
+_ASSIGN = re.compile(
+    r"(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)?)?([A-Za-z_]\w*)=(\S*)"
+)
+_DOCKER_INSTRUCTION = re.compile(r"(RUN|ENV|ARG|CMD|ENTRYPOINT)\s+(.*)", re.IGNORECASE | re.DOTALL)
+_VAR = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}|\$(\w+)")
+_SEPARATORS = frozenset({"&&", "||", ";", "|", "&", ";;", "(", ")"})
+_FLAG_VALUE_OPTIONS = frozenset(
+    {"--revision", "--repo-type", "--local-dir", "--cache-dir", "--token", "--max-workers",
+     "--include", "--exclude", "--local-dir-use-symlinks", "--format"}
+)  # fmt: skip
+_MODEL_FLAGS = frozenset({"hf_repo", "hf", "model_repo"})  # llama.cpp's -hf / --hf-repo
+
+
+class _Line:
+    """A logical shell line (continuations joined) and where each physical line starts."""
+
+    def __init__(self, first: int, physical: list[str]) -> None:
+        self.first, self.physical = first, physical
+        self.text = " ".join(p.rstrip("\\").strip() for p in physical)
+
+    def line_of(self, needle: str) -> int:
+        offset = next((i for i, p in enumerate(self.physical) if needle and needle in p), 0)
+        return self.first + offset
+
+
+def _logical_lines(lines: list[tuple[int, str]]) -> Iterator[_Line]:
+    group: list[str] = []
+    first = 0
+    for number, raw in lines:
+        if not group:
+            first = number
+        group.append(raw)
+        if not raw.rstrip().endswith("\\"):
+            yield _Line(first, group)
+            group = []
+    if group:
+        yield _Line(first, group)
+
+
+def shell_references(
+    relpath: str, lines: list[tuple[int, str]], context: ProjectContext, *, dockerfile: bool = False
+) -> list[Reference]:
+    """References in shell ``lines`` (pairs of 1-based line number and text)."""
+    scope: dict[str, str] = {}
+    found: list[Reference] = []
+    for line in _logical_lines(lines):
+        text = _strip_comment(line.text)
+        if dockerfile and (match := _DOCKER_INSTRUCTION.match(text)):
+            instruction, text = match.group(1).upper(), match.group(2)
+            if instruction in {"ENV", "ARG"}:
+                found += _assignments(relpath, line, _docker_pairs(text), scope, context)
+                continue
+            if text.startswith("["):
+                found += _command(relpath, line, _json_argv(text), scope, context)
+                continue
+        for argv in _commands(text):
+            found += _run_command(relpath, line, argv, scope, context)
+    return found
+
+
+def _commands(text: str) -> list[list[str]]:
+    """The simple commands of a line, split on ``&&``, ``;``, ``|``... outside quotes."""
+    lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    try:
+        tokens = list(lexer)
+    except ValueError:  # unbalanced quotes: take the words as they are
+        tokens = text.split()
+    commands: list[list[str]] = [[]]
+    for token in tokens:
+        if token in _SEPARATORS or (token and set(token) <= set("<>&|;")):
+            commands.append([])
+        else:
+            commands[-1].append(token)
+    return [c for c in commands if c]
+
+
+def _strip_comment(text: str) -> str:
+    return "" if text.lstrip().startswith("#") else re.sub(r"\s+#\s.*$", "", text)
+
+
+def _docker_pairs(text: str) -> list[tuple[str, str]]:
+    if "=" not in text.split(" ", 1)[0]:  # legacy "ENV KEY value"
+        key, _, value = text.partition(" ")
+        return [(key, value.strip())]
+    return [(m.group(1), m.group(2).strip("'\"")) for m in _ASSIGN.finditer(text)]
+
+
+def _json_argv(text: str) -> list[str]:
+    try:
+        argv = json.loads(text)
+    except ValueError:
+        return []
+    return [str(a) for a in argv] if isinstance(argv, list) else []
+
+
+def _run_command(
+    relpath: str, line: _Line, argv: list[str], scope: dict[str, str], context: ProjectContext
+) -> list[Reference]:
+    while argv and argv[0] in {"export", "local", "readonly"}:
+        argv = argv[1:]
+    pairs = []
+    while argv and (match := re.fullmatch(r"([A-Za-z_]\w*)=(.*)", argv[0], re.DOTALL)):
+        pairs.append((match.group(1), match.group(2)))
+        argv = argv[1:]
+    found = _assignments(relpath, line, pairs, scope, context)
+    return found + _command(relpath, line, argv, scope, context)
+
+
+def _assignments(
+    relpath: str,
+    line: _Line,
+    pairs: list[tuple[str, str]],
+    scope: dict[str, str],
+    context: ProjectContext,
+) -> list[Reference]:
+    found = []
+    for key, raw in pairs:
+        value, _ = _expand(raw, scope)
+        scope[key] = value
+        if is_model_key(normalize_key(key)) and is_hub_id(value, context):
+            found.append(
+                hub_reference(relpath, line.line_of(key), value, f"env:{key}", "config", "medium")
+            )
+    return found
+
+
+def _expand(token: str, scope: dict[str, str]) -> tuple[str, str]:
+    """``token`` with known variables substituted, and how ("literal", "constant", ...)."""
+    how = "literal"
+
+    def substitute(match: re.Match[str]) -> str:
+        nonlocal how
+        name = match.group(1) or match.group(3)
+        if name in scope:
+            how = "constant"
+            return scope[name]
+        if match.group(2) is not None:
+            how = "env-default"
+            return match.group(2).strip("'\"")
+        return match.group(0)
+
+    return _VAR.sub(substitute, token), how
+
+
+def _command(
+    relpath: str, line: _Line, argv: list[str], scope: dict[str, str], context: ProjectContext
+) -> list[Reference]:
+    argv = [a for a in argv if not a.startswith("--mount=")]
+    while argv and argv[0] in {"sudo", "exec", "time", "nohup", "!"}:
+        argv = argv[1:]
+    if not argv:
+        return []
+    program = argv[0].rsplit("/", 1)[-1]
+    if program in {"hf", "huggingface-cli"} and argv[1:2] == ["download"]:
+        return _hf_download(relpath, line, f"{program} download", argv[2:], scope, context)
+    if program == "git" and "clone" in argv[1:3]:
+        return _git_clone(relpath, line, argv, scope)
+    if program in {"wget", "curl"}:
+        return _fetch_urls(relpath, line, program, argv[1:], scope)
+    if program.startswith("python") and argv[1:4] == ["-m", "spacy", "download"]:
+        return _spacy_download(relpath, line, argv[4:])
+    if program.startswith("python") and "-c" in argv[1:-1]:
+        code = argv[argv.index("-c") + 1]
+        found = text_module.analyze_python(relpath, code, context)
+        return [replace(r, line=line.first) for r in found]
+    found = _flags(relpath, line, argv, scope, context)
+    if program == "vllm" and argv[1:2] == ["serve"] and len(argv) > 2:
+        found += _positional_model(relpath, line, "vllm serve", argv[2], scope, context)
+    return found
+
+
+def _hf_download(
+    relpath: str,
+    line: _Line,
+    api: str,
+    args: list[str],
+    scope: dict[str, str],
+    context: ProjectContext,
+) -> list[Reference]:
+    positional: list[str] = []
+    options: dict[str, str] = {}
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        name, eq, inline = arg.partition("=")
+        if name in _FLAG_VALUE_OPTIONS:
+            options[name] = inline if eq else (args[index + 1] if index + 1 < len(args) else "")
+            index += 1 if eq else 2
+            while name in {"--include", "--exclude"} and index < len(args):
+                if args[index].startswith("-"):
+                    break
+                index += 1  # nargs="*" patterns
+            continue
+        if not arg.startswith("-"):
+            positional.append(arg)
+        index += 1
+    if options.get("--repo-type", "model") != "model" or not positional:
+        return []
+    model, how = _expand(positional[0], scope)
+    if "$" in model or not is_hub_id(model, context):
+        reason = f"the model id comes from {positional[0]}"
+        return [_unresolved(relpath, line.first, api, reason)] if "$" in model else []
+    files = tuple(_expand(p, scope)[0] for p in positional[1:])
+    revision = _expand(options["--revision"], scope)[0] if "--revision" in options else None
+    reference = hub_reference(relpath, line.line_of(positional[0]), model, api, how, "high")
+    return [
+        replace(reference, revision=revision, files=files, library="file" if files else "snapshot")
+    ]
+
+
+def _git_clone(
+    relpath: str, line: _Line, argv: list[str], scope: dict[str, str]
+) -> list[Reference]:
+    revision = None
+    for flag in ("-b", "--branch"):
+        if flag in argv[:-1]:
+            revision = argv[argv.index(flag) + 1]
+    for arg in argv[2:]:
+        url, how = _expand(arg, scope)
+        url = re.sub(r"^git@hf\.co:", "https://hf.co/", url)
+        fields = classify_url(url) if url.startswith(("http://", "https://")) else None
+        if fields and fields["hub"] == "huggingface":
+            reference = hub_reference(
+                relpath, line.line_of(arg), fields["model"], "git clone", how, "high"
+            )
+            return [replace(reference, revision=revision, library="snapshot")]
+    return []
+
+
+def _fetch_urls(
+    relpath: str, line: _Line, program: str, args: list[str], scope: dict[str, str]
+) -> list[Reference]:
+    found = []
+    for arg in args:
+        url, how = _expand(arg, scope)
+        fields = classify_url(url) if url.startswith(("http://", "https://")) else None
+        if fields is not None and (fields["hub"] == "url" or fields.get("files")):
+            reference = hub_reference(
+                relpath, line.line_of(arg), fields.pop("model"), program, how, "high"
+            )
+            found.append(replace(reference, **fields))
+    return found
+
+
+def _flags(
+    relpath: str, line: _Line, argv: list[str], scope: dict[str, str], context: ProjectContext
+) -> list[Reference]:
+    found = []
+    for index, arg in enumerate(argv):  # argv[0] too: an image ENTRYPOINT takes bare flags
+        if not arg.startswith("-"):
+            continue
+        flag, eq, inline = arg.partition("=")
+        value = inline if eq else (argv[index + 1] if index + 1 < len(argv) else "")
+        key = normalize_key(flag.lstrip("-"))
+        if value and (is_model_key(key) or key in _MODEL_FLAGS):
+            found += _positional_model(relpath, line, f"cli:{flag}", value, scope, context)
+    return found
+
+
+def _positional_model(
+    relpath: str, line: _Line, api: str, raw: str, scope: dict[str, str], context: ProjectContext
+) -> list[Reference]:
+    value, how = _expand(raw, scope)
+    if not is_hub_id(value, context):
+        return []
+    return [
+        hub_reference(
+            relpath, line.line_of(raw), value, api, how if how != "literal" else "config", "medium"
+        )
+    ]
+
+
+def _spacy_download(relpath: str, line: _Line, args: list[str]) -> list[Reference]:
+    """``python -m spacy download en_core_web_sm``: the pipeline the Hub's spacy org hosts."""
+    names = [a for a in args if not a.startswith("-")]
+    if not names or not re.fullmatch(r"[a-z]{2,3}_\w+", name := names[0].split("-")[0]):
+        return []
+    where = line.line_of(names[0])
+    reference = hub_reference(relpath, where, f"spacy/{name}", "spacy download", "literal", "high")
+    return [replace(reference, library="spacy")]
+
+
+def _unresolved(relpath: str, line: int, api: str, reason: str) -> Reference:
+    return Reference(
+        file=relpath, line=line, hub="huggingface", model=None, api=api, reason=reason,
+        library="snapshot",
+    )  # fmt: skip
+
+
+_SHELL_SUFFIXES = (".sh", ".bash", ".zsh", ".dockerfile", ".mk")
+_SHELL_NAMES = frozenset({"dockerfile", "containerfile", "makefile", "gnumakefile", "justfile"})
+_SHELL_MARKERS = (b"download", b"clone", b"http", b"model", b"MODEL", b"python", b"serve", b"hf")
+
+
+def _is_dockerfile(relpath: str) -> bool:
+    name = relpath.rsplit("/", 1)[-1].lower()
+    return name.startswith(("dockerfile", "containerfile")) or name.endswith(".dockerfile")
+
+
+class ShellDetector(Detector):
+    """Shell scripts, Dockerfiles/Containerfiles and Makefile recipes."""
+
+    name = "shell"
+    markers = _SHELL_MARKERS
+
+    def handles(self, relpath: str) -> bool:
+        name = relpath.rsplit("/", 1)[-1].lower()
+        return name.endswith(_SHELL_SUFFIXES) or name in _SHELL_NAMES or _is_dockerfile(relpath)
+
+    def detect(self, relpath: str, text: str, context: ProjectContext) -> list[Reference]:
+        lines = list(enumerate(text.splitlines(), start=1))
+        return shell_references(relpath, lines, context, dockerfile=_is_dockerfile(relpath))

@@ -1,0 +1,1 @@
+"""Python value-following: from a loader call back to the literal that names its model."""

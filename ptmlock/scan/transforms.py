@@ -1,0 +1,265 @@
+"""Per-loader transforms: a loader's own spelling of a model -> where it lives on a hub.
+
+Each row of ``signatures.SIGNATURES`` names one of these. A transform turns the value the call
+receives into a ``Target`` (hub, model id, and sometimes revision, files and library), or
+rejects it: a local path, a checkpoint the library builds from scratch. Ids for things that are
+not Hub repos are described in ``signatures``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from ptmlock.models import HubName
+from ptmlock.scan.python.valuetypes import Symbol
+
+__all__ = [
+    "CallFacts",
+    "Target",
+    "Transform",
+    "clip_name",
+    "diffusers_single_file",
+    "faster_whisper",
+    "hf_repo",
+    "is_hub_id",
+    "open_clip_model",
+    "spacy_pipeline",
+    "timm_model",
+    "torch_hub_repo",
+    "torchvision_arch",
+    "torchvision_get_model",
+    "ultralytics_asset",
+    "url_file",
+    "whisper_name",
+]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CallFacts:
+    """What a transform may know about the call besides the model value."""
+
+    qualname: str  # the call's resolved dotted name
+    extras: Mapping[str, object] = field(default_factory=dict)  # Signature.extras, resolved
+    directories: frozenset[str] = frozenset()  # the project's directories: local paths
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Target:
+    """Where a resolved value points; ``library`` None keeps the row's library."""
+
+    hub: HubName
+    model: str
+    revision: str | None = None
+    files: tuple[str, ...] = ()
+    library: str | None = None
+
+
+# --- precision: what a Hub id looks like --------------------------------------------------
+
+_HUB_ID = re.compile(r"(?:\b[\w.-]{1,96}\b/)?\b[\w.-]{1,96}\b")
+_FILE_SUFFIXES = (
+    ".pt", ".pth", ".bin", ".ckpt", ".safetensors", ".onnx", ".gguf", ".ggml", ".h5", ".hdf5",
+    ".keras", ".pb", ".tflite", ".engine", ".pkl", ".pickle", ".joblib", ".msgpack", ".npz",
+    ".npy", ".json", ".jsonl", ".yaml", ".yml", ".toml", ".txt", ".csv", ".tsv", ".parquet",
+    ".tar", ".gz", ".tgz", ".zip", ".py", ".ipynb", ".md", ".wav", ".mp3", ".png", ".jpg",
+    ".jpeg", ".model", ".xml", ".html",
+)  # fmt: skip
+
+
+def is_hub_id(value: object, directories: frozenset[str] = frozenset()) -> bool:
+    """Whether ``value`` is shaped like a Hugging Face repo id and not a local path.
+
+    Follows huggingface_hub's ``validate_repo_id`` (``name`` or ``namespace/name``, word
+    characters, ``-`` and ``.``, no ``--``/``..``) and rejects what names a file or folder:
+    a path prefix, a file extension, or a directory that exists in the project.
+    """
+    if not isinstance(value, str) or not _HUB_ID.fullmatch(value):
+        return False
+    if "--" in value or ".." in value or value.endswith(".git") or value.isdigit():
+        return False
+    if value.lower().endswith(_FILE_SUFFIXES):
+        return False
+    return value not in directories and value.split("/", 1)[0] not in directories
+
+
+_HF_URL = re.compile(
+    r"https?://(?:huggingface\.co|hf\.co)/(?P<repo>[\w.-]+/[\w.-]+)/(?:resolve|blob)/"
+    r"(?P<rev>[^/]+)/(?P<path>.+)"
+)
+
+
+def _url_target(value: object) -> Target | None:
+    """A Hub file URL pins repo, revision and file; any other http(s) URL is a ``url`` model."""
+    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+        return None
+    hf = _HF_URL.fullmatch(value.split("?", 1)[0])
+    if hf:
+        return Target(
+            hub="huggingface",
+            model=hf["repo"],
+            revision=hf["rev"],
+            files=(hf["path"],),
+            library="file",
+        )
+    return Target(hub="url", model=value, library="url")
+
+
+# --- transforms: the loader's spelling of a model -> a hub id -----------------------------
+
+
+def hf_repo(value: object, facts: CallFacts) -> Target | None:
+    """A plain Hub id, as ``from_pretrained`` and most loaders take it."""
+    if is_hub_id(value, facts.directories):
+        assert isinstance(value, str)
+        return Target(hub="huggingface", model=value)
+    return None
+
+
+def url_file(value: object, facts: CallFacts) -> Target | None:
+    """``torch.hub.load_state_dict_from_url`` and friends: an http(s) URL."""
+    return _url_target(value)
+
+
+def diffusers_single_file(value: object, facts: CallFacts) -> Target | None:
+    """``from_single_file``: a URL of one checkpoint (a Hub file URL pins repo and file)."""
+    return _url_target(value)
+
+
+_HF_HUB_PREFIXES = ("hf-hub:", "hf_hub:")
+
+
+def _strip_hf_hub(value: object, facts: CallFacts) -> Target | None:
+    if isinstance(value, str) and value.startswith(_HF_HUB_PREFIXES):
+        return hf_repo(value.split(":", 1)[1], facts)
+    return None
+
+
+def timm_model(value: object, facts: CallFacts) -> Target | None:
+    """``timm.create_model``: ``hf-hub:org/name``, or a name with ``pretrained=True``.
+
+    timm hosts its pretrained weights on the Hub as ``timm/<arch>.<tag>``; an untagged arch
+    gives ``timm/<arch>`` and the default tag is left to the hub resolver.
+    """
+    if isinstance(value, str) and value.startswith(_HF_HUB_PREFIXES):
+        return _strip_hf_hub(value, facts)
+    if facts.extras.get("pretrained") is True and isinstance(value, str):
+        return hf_repo(f"timm/{value}", facts)
+    return None
+
+
+def open_clip_model(value: object, facts: CallFacts) -> Target | None:
+    """open_clip: ``hf-hub:org/name``, or an architecture with a ``pretrained`` tag."""
+    if isinstance(value, str) and value.startswith(_HF_HUB_PREFIXES):
+        return _strip_hf_hub(value, facts)
+    tag = facts.extras.get("pretrained")
+    if isinstance(value, str) and isinstance(tag, str) and tag and "/" not in tag:
+        return Target(hub="url", model=f"open_clip/{value}:{tag}")
+    return None
+
+
+_GITHUB_REPO = re.compile(r"[\w.-]+/[\w.-]+")
+
+
+def torch_hub_repo(value: object, facts: CallFacts) -> Target | None:
+    """``torch.hub.load("owner/repo[:ref]", entry)``: a GitHub repo, the ref its revision."""
+    if not isinstance(value, str):
+        return None
+    repo, _, ref = value.partition(":")
+    if not _GITHUB_REPO.fullmatch(repo) or repo.split("/", 1)[0] in facts.directories:
+        return None
+    return Target(hub="pytorch_hub", model=repo, revision=ref or None)
+
+
+def _weights_tag(value: object) -> str | None:
+    """``ResNet50_Weights.IMAGENET1K_V2`` (enum or string) -> ``IMAGENET1K_V2``."""
+    if value is True:
+        return "legacy"
+    if isinstance(value, Symbol):
+        value = value.qualname
+    if isinstance(value, str) and value:
+        return value.rsplit(".", 1)[-1]
+    return None
+
+
+def torchvision_arch(value: object, facts: CallFacts) -> Target | None:
+    """``torchvision.models.resnet50(weights=...)`` -> ``torchvision/resnet50:<WEIGHTS>``."""
+    arch = facts.qualname.rsplit(".", 1)[-1]
+    tag = _weights_tag(value)
+    if tag is None or not arch[:1].islower() or arch.startswith(("get_", "list_")):
+        return None
+    return Target(hub="url", model=f"torchvision/{arch}:{tag}")
+
+
+def torchvision_get_model(value: object, facts: CallFacts) -> Target | None:
+    """``torchvision.models.get_model("resnet50", weights=...)``."""
+    tag = _weights_tag(facts.extras.get("weights"))
+    if not isinstance(value, str) or tag is None or tag == "legacy":
+        return None
+    return Target(hub="url", model=f"torchvision/{value.lower()}:{tag}")
+
+
+_WHISPER = re.compile(r"(?:tiny|base|small|medium)(?:\.en)?|large(?:-v[123])?|large-v3-turbo|turbo")
+
+
+def whisper_name(value: object, facts: CallFacts) -> Target | None:
+    """openai-whisper ``load_model("base")``; a checkpoint path is local."""
+    if isinstance(value, str) and _WHISPER.fullmatch(value):
+        return Target(hub="url", model=f"whisper/{value}")
+    return None
+
+
+_FASTER_WHISPER = {
+    "large": "Systran/faster-whisper-large-v3",
+    "turbo": "mobiuslabsgmbh/faster-whisper-large-v3-turbo",
+    "large-v3-turbo": "mobiuslabsgmbh/faster-whisper-large-v3-turbo",
+    "distil-large-v2": "Systran/faster-distil-whisper-large-v2",
+    "distil-medium.en": "Systran/faster-distil-whisper-medium.en",
+    "distil-small.en": "Systran/faster-distil-whisper-small.en",
+    "distil-large-v3": "Systran/faster-distil-whisper-large-v3",
+}
+
+
+def faster_whisper(value: object, facts: CallFacts) -> Target | None:
+    """faster-whisper ``WhisperModel("small")`` -> ``Systran/faster-whisper-small``."""
+    if isinstance(value, str) and value in _FASTER_WHISPER:
+        return Target(hub="huggingface", model=_FASTER_WHISPER[value])
+    if isinstance(value, str) and _WHISPER.fullmatch(value):
+        return Target(hub="huggingface", model=f"Systran/faster-whisper-{value}")
+    return hf_repo(value, facts) if isinstance(value, str) and "/" in value else None
+
+
+_CLIP = re.compile(r"RN50(?:x4|x16|x64)?|RN101|ViT-[BL]/(?:14|16|32)(?:@336px)?")
+
+
+def clip_name(value: object, facts: CallFacts) -> Target | None:
+    """OpenAI CLIP ``clip.load("ViT-B/32")``."""
+    if isinstance(value, str) and _CLIP.fullmatch(value):
+        return Target(hub="url", model=f"clip/{value}")
+    return None
+
+
+_SPACY = re.compile(r"[a-z]{2}_[a-z]+_[a-z]+_(?:sm|md|lg|trf)")
+
+
+def spacy_pipeline(value: object, facts: CallFacts) -> Target | None:
+    """``spacy.load("en_core_web_sm")`` -> ``spacy/en_core_web_sm`` on the Hub."""
+    if isinstance(value, str) and _SPACY.fullmatch(value):
+        return Target(hub="huggingface", model=f"spacy/{value}")
+    return None
+
+
+_ULTRALYTICS_ASSETS = ("yolo", "rtdetr", "sam", "mobile_sam", "fastsam")
+
+
+def ultralytics_asset(value: object, facts: CallFacts) -> Target | None:
+    """``YOLO("yolov8n.pt")``: a released asset; ``best.pt`` or ``*.yaml`` are not."""
+    if not isinstance(value, str) or "/" in value or not value.endswith(".pt"):
+        return None
+    if not value.lower().startswith(_ULTRALYTICS_ASSETS):
+        return None
+    return Target(hub="url", model=f"ultralytics/{value}")
+
+
+Transform = Callable[[object, CallFacts], Target | None]

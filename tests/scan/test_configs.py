@@ -1,0 +1,225 @@
+"""Config files: model-shaped keys with Hub-id values, never local paths or API model names."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ptmlock.models import Reference
+from ptmlock.scan.detectors.configs import ConfigDetector, is_hub_id, is_model_key, normalize_key
+from ptmlock.scan.detectors.interface import ProjectContext
+
+CONTEXT = ProjectContext(root=Path("/project"), directories=frozenset({"checkpoints", "my-models"}))
+
+
+def detect(relpath: str, text: str) -> list[Reference]:
+    return ConfigDetector().detect(relpath, textwrap.dedent(text), CONTEXT)
+
+
+def found(relpath: str, text: str) -> list[tuple[int, str | None]]:
+    return [(r.line, r.model) for r in detect(relpath, text)]
+
+
+def test_configs_yaml_model_keys_with_lines() -> None:
+    text = """\
+        # training
+        model_name_or_path: google-bert/bert-base-uncased
+        tokenizer_name: "bert-base-uncased"
+        output_dir: outputs/run1
+        teacher_model: FacebookAI/roberta-large
+        learning_rate: 3.0e-5
+        """
+    assert found("conf/train.yaml", text) == [
+        (2, "google-bert/bert-base-uncased"),
+        (3, "bert-base-uncased"),
+        (5, "FacebookAI/roberta-large"),
+    ]
+    reference = detect("conf/train.yaml", text)[0]
+    assert (reference.how, reference.confidence, reference.hub) == (
+        "config",
+        "medium",
+        "huggingface",
+    )
+    assert reference.api == "config:model_name_or_path"
+
+
+def test_configs_nested_model_table_with_revision() -> None:
+    text = """\
+        model:
+          name: mistralai/Mistral-7B-v0.1
+          revision: 26bca36bde8333b5d7f72e9ed20ccda6a618af24
+          dtype: bfloat16
+        """
+    [reference] = detect("config.yaml", text)
+    assert (reference.line, reference.model) == (2, "mistralai/Mistral-7B-v0.1")
+    assert reference.revision == "26bca36bde8333b5d7f72e9ed20ccda6a618af24"
+
+
+def test_configs_list_under_model_key_is_a_group() -> None:
+    text = """\
+        embedding_models:
+          - sentence-transformers/all-MiniLM-L6-v2
+          - BAAI/bge-small-en-v1.5
+        """
+    refs = detect("rag.yml", text)
+    assert [(r.line, r.model) for r in refs] == [
+        (2, "sentence-transformers/all-MiniLM-L6-v2"),
+        (3, "BAAI/bge-small-en-v1.5"),
+    ]
+    assert {r.group for r in refs} == {"embedding_models"}
+    assert refs[0].library == "sentence-transformers"
+
+
+def test_configs_json_lines_follow_document_order() -> None:
+    text = """\
+        {
+          "name": "demo",
+          "stages": [
+            {"model": "gpt2", "n": 1},
+            {"model": "gpt2", "n": 2}
+          ],
+          "base_model_name_or_path": "meta-llama/Llama-2-7b-hf"
+        }
+        """
+    assert found("pipeline.json", text) == [
+        (4, "gpt2"),
+        (5, "gpt2"),
+        (7, "meta-llama/Llama-2-7b-hf"),
+    ]
+
+
+def test_configs_toml_values_and_camel_case_keys() -> None:
+    text = """\
+        [serving]
+        modelId = "Qwen/Qwen2.5-0.5B-Instruct"
+
+        [serving.embedder]
+        repo_id = 'BAAI/bge-base-en-v1.5'
+        """
+    assert found("settings.toml", text) == [
+        (2, "Qwen/Qwen2.5-0.5B-Instruct"),
+        (5, "BAAI/bge-base-en-v1.5"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "./models/bert",
+        "/opt/models/bert",
+        "checkpoints/bert",  # a directory in the project
+        "outputs/checkpoint-500",  # a usual local output folder
+        "models/model.safetensors",
+        "configs/model.yaml",
+        "gpt-4o",  # an API model, not a Hub id
+        "openai/gpt-4o",
+        "anthropic/claude-3-5-sonnet",
+        "ollama/llama3",
+        "resnet50",
+        "${MODEL_NAME}",
+        "org/name/extra",
+        "",
+    ],
+)
+def test_configs_rejects_paths_and_api_models(value: str) -> None:
+    assert found("app.yaml", f"model: '{value}'\n") == []
+
+
+def test_configs_keeps_open_models_in_shared_namespaces() -> None:
+    assert found("asr.yaml", "model: openai/whisper-small\n") == [(1, "openai/whisper-small")]
+
+
+def test_configs_ignores_non_model_keys_and_non_strings() -> None:
+    text = """\
+        dataset: squad/plain_text
+        author: acme/research
+        model: 3
+        use_model: true
+        """
+    assert found("x.yaml", text) == []
+
+
+def test_configs_docker_compose_and_kubernetes_env() -> None:
+    compose = """\
+        services:
+          tgi:
+            environment:
+              - MODEL_ID=HuggingFaceH4/zephyr-7b-beta
+              - PORT=80
+        """
+    assert found("docker-compose.yml", compose) == [(4, "HuggingFaceH4/zephyr-7b-beta")]
+    k8s = """\
+        env:
+          - name: MODEL_NAME
+            value: "google/gemma-2b-it"
+        """
+    assert found("deploy.yaml", k8s) == [(3, "google/gemma-2b-it")]
+
+
+def test_configs_multi_document_yaml() -> None:
+    text = "model: gpt2\n---\nmodel: distilgpt2\n"
+    assert found("multi.yaml", text) == [(1, "gpt2"), (3, "distilgpt2")]
+
+
+@pytest.mark.parametrize("text", ["model: [unclosed", "{not json", "model: {{ .Values.model }}"])
+def test_configs_unparseable_yields_nothing(text: str) -> None:
+    assert detect("bad.yaml", text) == []
+    assert detect("bad.json", text) == []
+
+
+@pytest.mark.parametrize(
+    ("relpath", "handled"),
+    [
+        ("conf/train.yaml", True),
+        ("a.yml", True),
+        ("x/config.json", True),
+        ("settings.toml", True),
+        ("package.json", False),
+        ("web/package-lock.json", False),
+        ("tsconfig.build.json", False),
+        ("poetry.lock", False),
+        ("ckpt/tokenizer.json", False),
+        ("ptm.lock", False),
+        ("train.py", False),
+    ],
+)
+def test_configs_handles(relpath: str, handled: bool) -> None:
+    assert ConfigDetector().handles(relpath) is handled
+
+
+def test_configs_pyproject_skips_tool_ptmlock() -> None:
+    text = """\
+        [tool.ptmlock]
+        models = ["gpt2"]
+
+        [tool.myapp]
+        model = "gpt2-medium"
+        """
+    assert found("pyproject.toml", text) == [(5, "gpt2-medium")]
+
+
+@pytest.mark.parametrize(
+    ("key", "normalized", "model_shaped"),
+    [
+        ("model", "model", True),
+        ("modelNameOrPath", "model_name_or_path", True),
+        ("MODEL-ID", "model_id", True),
+        ("reward_model", "reward_model", True),
+        ("draft_model_name", "draft_model_name", True),
+        ("hub_model_id", "hub_model_id", True),
+        ("model_type", "model_type", False),
+        ("output_dir", "output_dir", False),
+    ],
+)
+def test_configs_key_rules(key: str, normalized: str, model_shaped: bool) -> None:
+    assert normalize_key(key) == normalized
+    assert is_model_key(normalized) is model_shaped
+
+
+def test_configs_hub_id_rules() -> None:
+    assert is_hub_id("sentence-transformers/all-MiniLM-L6-v2", CONTEXT)
+    assert is_hub_id("Qwen/Qwen2.5-7B", CONTEXT)
+    assert not is_hub_id("my-models/bert", CONTEXT)
+    assert not is_hub_id("org--x/name", CONTEXT)
