@@ -58,17 +58,23 @@ class RegistryAuth(httpx2.Auth):
         self._verify, self._timeout = verify, timeout
         self._grants: dict[str, _Grant] = {}  # repository ("*" for basic: every one) -> grant
         self._lock = threading.Lock()
+        self._renewing = threading.Lock()
 
     def header(self, repository: str) -> str | None:
-        """A valid Authorization value for ``repository``, renewing an expiring token."""
+        """A valid Authorization value for ``repository``, renewing an expiring token (once:
+        threads that find it expired meanwhile wait and take the new one)."""
+        grant = self._held(repository)
+        if grant is not None and _expired(grant):
+            with self._renewing:
+                grant = self._held(repository)
+                if grant is not None and _expired(grant) and grant.challenge:
+                    grant = self._token(grant.challenge)
+                    self._keep(repository, grant)
+        return grant.header if grant else None
+
+    def _held(self, repository: str) -> _Grant | None:
         with self._lock:
-            grant = self._grants.get(repository) or self._grants.get("*")
-        if grant is None:
-            return None
-        if grant.expires is not None and time.monotonic() > grant.expires and grant.challenge:
-            grant = self._token(grant.challenge)
-            self._keep(repository, grant)
-        return grant.header
+            return self._grants.get(repository) or self._grants.get("*")
 
     def forget(self, repository: str) -> None:
         with self._lock:
@@ -152,6 +158,10 @@ class RegistryAuth(httpx2.Auth):
             f"{self.host} refused the configured credentials",
             hint=f"log in again with `docker login {self.host}`, or check the account's access",
         )
+
+
+def _expired(grant: _Grant) -> bool:
+    return grant.expires is not None and time.monotonic() > grant.expires
 
 
 def _basic(credentials: Credentials) -> str:
