@@ -23,7 +23,14 @@ from urllib.parse import urlsplit
 from ptmlock.errors import ConfigError
 from ptmlock.models import LockedModel
 
-__all__ = ["OciLocation", "parse_location", "ref_tag", "repository", "revision_tag"]
+__all__ = [
+    "OciLocation",
+    "parse_location",
+    "ref_tag",
+    "reference",
+    "repository",
+    "revision_tag",
+]
 
 _WORD = re.compile(r"[a-z0-9]+")
 _SEPARATOR = re.compile(r"\.|_|__|-+")  # what may join two words in a repository name part
@@ -96,6 +103,11 @@ def repository(location: OciLocation, model: LockedModel) -> str:
             f"{model.id}: repository name {name[:40]}… is longer than {MAX_REPOSITORY} characters"
         )
     return name
+
+
+def reference(location: OciLocation, model: LockedModel) -> str:
+    """``oci://HOST/<repository>:<revision>``, where install reads ``model`` from."""
+    return f"oci://{location.host}/{repository(location, model)}:{revision_tag(model)}"
 
 
 def revision_tag(model: LockedModel) -> str:
