@@ -191,6 +191,10 @@ class RegistryServer:
     def url(self, namespace: str) -> str:
         return f"oci://{self.host}/{namespace}"
 
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
     def stop(self) -> None:
         self._process.terminate()
         try:
