@@ -175,7 +175,7 @@ class Registry:
     def _patch(self, upload: _Upload, path: Path | bytes, size: int, on: OnBytes) -> None:
         assert isinstance(path, Path)
         if upload.unsure:  # a chunk failed part way: continue from what the registry holds
-            upload.offset = self._status(upload.location)
+            upload.location, upload.offset = self._status(upload)
         upload.unsure = True
         end = min(upload.offset + self.chunk_size, size)
         response = self._send(
@@ -193,11 +193,16 @@ class Registry:
         )
         upload.location, upload.offset, upload.unsure = self._location(response), end, False
 
-    def _status(self, location: str) -> int:
-        """How many bytes the upload session holds (its ``Range: 0-<last>``)."""
+    def _status(self, upload: _Upload) -> tuple[str, int]:
+        """The upload session's current location and how many bytes it holds (its
+        ``Range: 0-<last>``; the location carries the session's state, so it is renewed too)."""
+        location = upload.location
         response = self._send("GET", location, location.split("?")[0], ok=(204,), retry=False)
         _, _, last = response.headers.get("Range", "0--1").partition("-")
-        return int(last) + 1 if last.lstrip("-").isdigit() else 0
+        held = int(last) + 1 if last.isdigit() else 0
+        if held == 1 and upload.offset == 0:
+            held = 0  # distribution says "0-0" for an empty session too
+        return self._location(response) if "Location" in response.headers else location, held
 
     # -- one request -----------------------------------------------------------------------
     def _send(

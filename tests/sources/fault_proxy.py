@@ -1,6 +1,7 @@
-"""A reverse proxy in front of the test registry (GET and HEAD) that misbehaves on demand, the
-way a real network or a broken registry does: blob bodies cut part way, flipped bytes, error
-statuses, stalls. ``oci://127.0.0.1:<port>/ns`` through it reads the real registry's answers.
+"""A reverse proxy in front of the test registry that misbehaves on demand, the way a real
+network or a broken registry does: blob bodies cut part way, flipped bytes, error statuses (for
+downloads and for upload chunks), stalls. ``oci://127.0.0.1:<port>/ns`` through it reaches the
+real registry (the Host header passes through, so upload locations point back at the proxy).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ class Faults:
     statuses: list[int] = field(default_factory=list)  # answer the next blob GETs with these
     stall: float = 0.0  # seconds before answering the next ``stalls`` blob GETs
     stalls: int = 0
+    patch_statuses: list[int] = field(
+        default_factory=list
+    )  # the next upload chunks get these (0: pass)
     seen: list[str] = field(default_factory=list)  # "GET /v2/... [Range]" for each request
 
 
@@ -39,19 +43,29 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._forward(body=True)
 
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
     def _forward(self, *, body: bool) -> None:
         faults = self.server.faults
         faults.seen.append(f"{self.command} {self.path} {self.headers.get('Range', '')}".strip())
-        blob = body and "/blobs/sha256:" in self.path
+        blob = self.command == "GET" and "/blobs/sha256:" in self.path
         if blob and faults.statuses:
             self._status(faults.statuses.pop(0))
             return
         if blob and faults.stalls:
             faults.stalls -= 1
             time.sleep(faults.stall)
+        sent = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.command == "PATCH" and faults.patch_statuses:
+            status = faults.patch_statuses.pop(0)
+            if status:  # the chunk is dropped on the floor (0: pass it on)
+                self._status(status)
+                return
         upstream = http.client.HTTPConnection(*self.server.upstream, timeout=30)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP | {"host"}}
-        upstream.request(self.command, self.path, headers=headers)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
+        if sent or self.command in ("PUT", "PATCH", "POST"):
+            headers["Content-Length"] = str(len(sent))
+        upstream.request(self.command, self.path, body=sent, headers=headers)
         answer = upstream.getresponse()
         data = answer.read()
         upstream.close()
@@ -64,7 +78,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         length = answer.getheader("Content-Length", str(len(data)))
         self.send_header("Content-Length", length)
         self.end_headers()
-        if not body:
+        if not body or self.command == "HEAD":
             return
         if blob and faults.cuts and faults.cut_after is not None and len(data) > faults.cut_after:
             faults.cuts -= 1

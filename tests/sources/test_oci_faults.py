@@ -174,3 +174,25 @@ def test_a_blob_missing_from_the_registry_is_named(
     assert message.startswith(f"org/tiny@{lock.models[0].revision[:12]}: {big.path} from oci://")
     assert "the blob is not in the registry (HTTP 404)" in message
     assert not (tmp_path / "cache" / "models--org--tiny" / "blobs" / big.sha256).exists()
+
+
+def test_a_push_whose_chunk_fails_resumes_from_what_the_registry_holds(
+    store: RepoStore,
+    hf_env: HfEnv,
+    proxy: FaultProxy,
+    open_registry: RegistryServer,
+    tmp_path: Path,
+) -> None:
+    lock = lock_of(locked_model(store, big=True))
+    proxy.faults.patch_statuses = [503, 0, 502]  # the first chunk, then the second
+    hub = HuggingFaceHub(policy=FAST)
+    location = parse_location(proxy.url("pushfaults"))
+    push(lock, location, hubs={"huggingface": hub}, insecure=True, policy=FAST,
+         chunk_size=1024 * 1024)  # fmt: skip
+    assert proxy.faults.patch_statuses == []
+    asked = [
+        s for s in proxy.faults.seen if s.startswith("GET /v2/pushfaults/org/tiny/blobs/uploads/")
+    ]
+    assert len(asked) == 2  # the upload's offset, once after each failed chunk
+    _install(open_registry.url("pushfaults"), lock, tmp_path / "cache")  # straight from it
+    assert verify(lock, cache_dir=tmp_path / "cache", full=True).ok

@@ -12,10 +12,11 @@ from huggingface_hub import hf_hub_download
 
 from ptmlock.cli import main
 from ptmlock.hubs.huggingface import HuggingFaceHub
+from ptmlock.hubs.url import UrlHub
 from ptmlock.install import install
 from ptmlock.lockfile import write_lock
 from ptmlock.mirror import RepoStore
-from ptmlock.models import Lock
+from ptmlock.models import Lock, ModelRequest
 from ptmlock.sources.oci import OciSource
 from ptmlock.sources.oci_client import Registry
 from ptmlock.sources.oci_names import parse_location
@@ -142,3 +143,22 @@ def test_install_tries_mirrors_in_order_then_the_hub_when_allowed(
     fetched = json.loads(capsys.readouterr().out)["fetched"]
     assert {f["model"] for f in fetched} == {"org/tiny", "org/other"}
     assert verify(lock_of(pushed, unpushed), cache_dir=tmp_path / "b", full=True).ok
+
+
+def test_a_url_checkpoint_goes_through_the_registry_into_torch_checkpoints(
+    store: RepoStore, hf_env: HfEnv, oci_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commit = store.commit("org/weights", {"resnet50-0676ba61.pth": BIG[:100_000]})
+    url = f"{hf_env.endpoint}/org/weights/resolve/{commit}/resnet50-0676ba61.pth"
+    model = UrlHub(policy=FAST).resolve(ModelRequest(hub="url", id=url, libraries=("url",)))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-pusher"))
+    hubs = {"url": UrlHub(policy=FAST)}
+    location = parse_location(oci_url)
+    report = push(lock_of(model), location, hubs=hubs, insecure=True, policy=FAST)
+    assert report.models[0].reference.endswith("/url/127.0.0.1/org/weights/resolve/" + commit +
+                                                "/resnet50-0676ba61.pth")  # fmt: skip
+    assert report.models[0].tags == (model.revision,)  # the sha256 is the revision
+    torch_dir = tmp_path / "torch-fleet" / "hub" / "checkpoints"
+    with OciSource(location, insecure=True, policy=FAST) as source:
+        install(lock_of(model), hubs={}, sources=[source], hub_fallback=False, torch_dir=torch_dir)
+    assert (torch_dir / "resnet50-0676ba61.pth").read_bytes() == BIG[:100_000]
