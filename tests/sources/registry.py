@@ -134,7 +134,9 @@ class RegistryServer:
     """``docker-registry serve`` on a free loopback port; ``auth`` is None (open), "basic"
     (htpasswd with USER/PASSWORD) or a TokenServer."""
 
-    def __init__(self, folder: Path, auth: str | TokenServer | None = None) -> None:
+    def __init__(
+        self, folder: Path, auth: str | TokenServer | None = None, *, tls: bool = False
+    ) -> None:
         binary = shutil.which(BINARY)
         if binary is None:
             raise RuntimeError(f"{BINARY} is not installed: run .ci/setup (apt docker-registry)")
@@ -166,6 +168,10 @@ class RegistryServer:
                 }
             }
         folder.mkdir(parents=True, exist_ok=True)
+        self.ca_file: Path | None = None
+        if tls:  # a self-signed certificate for 127.0.0.1, trusted only through SSL_CERT_FILE
+            self.ca_file, key_file = _self_signed(folder)
+            config["http"]["tls"] = {"certificate": str(self.ca_file), "key": str(key_file)}
         (folder / "config.yml").write_text(yaml.safe_dump(config))
         self._log = (folder / "registry.log").open("wb")
         self._process = subprocess.Popen(
@@ -180,6 +186,9 @@ class RegistryServer:
                 log = (self.folder / "registry.log").read_text(errors="replace")
                 raise RuntimeError(f"{BINARY} exited: {log[-2000:]}")
             try:
+                if self.ca_file is not None:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                    return
                 urllib.request.urlopen(f"http://{self.host}/v2/", timeout=1).close()
                 return
             except urllib.error.HTTPError:
@@ -203,6 +212,37 @@ class RegistryServer:
             self._process.kill()
             self._process.wait()
         self._log.close()
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    import ipaddress
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    san = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(san, critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "tls-cert.pem", folder / "tls-key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
 
 
 def docker_config(folder: Path, host: str, user: str = USER, password: str = PASSWORD) -> Path:
