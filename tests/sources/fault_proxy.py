@@ -9,10 +9,10 @@ from __future__ import annotations
 import http.client
 import http.server
 import socket
-import threading
 import time
 from dataclasses import dataclass, field
-from types import TracebackType
+
+from tests.sources.registry import InThread
 
 __all__ = ["FaultProxy", "Faults"]
 
@@ -107,7 +107,7 @@ class _Server(http.server.ThreadingHTTPServer):
         self.upstream, self.faults = upstream, Faults()
 
 
-class FaultProxy:
+class FaultProxy(InThread):
     """``with FaultProxy("127.0.0.1:5000") as proxy: proxy.faults.flip = True; proxy.host``."""
 
     def __init__(self, upstream: str) -> None:
@@ -118,16 +118,3 @@ class FaultProxy:
 
     def url(self, namespace: str) -> str:
         return f"oci://{self.host}/{namespace}"
-
-    def __enter__(self) -> FaultProxy:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()

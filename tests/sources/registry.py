@@ -13,6 +13,7 @@ import json
 import secrets
 import shutil
 import socket
+import socketserver
 import subprocess
 import threading
 import time
@@ -20,7 +21,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 import bcrypt
@@ -31,7 +32,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-__all__ = ["RegistryServer", "TokenServer", "free_port"]
+__all__ = ["InThread", "RegistryServer", "TokenServer", "docker_config", "free_port"]
 
 BINARY = "docker-registry"
 USER, PASSWORD = "ci-bot", "s3cret-pa55word"
@@ -44,7 +45,27 @@ def free_port() -> int:
         return port
 
 
-class TokenServer:
+class InThread:
+    """A ``socketserver`` server (``self._server``) serving from a daemon thread inside
+    ``with``; shut down and closed at the end."""
+
+    _server: socketserver.BaseServer
+
+    def __enter__(self) -> Self:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class TokenServer(InThread):
     """The registry's token realm: Basic credentials in, a signed JWT granting what was asked
     out. ``lifetime`` is the token's ``expires_in``; ``issued`` counts tokens handed out."""
 
@@ -115,19 +136,6 @@ class TokenServer:
         self.issued += 1
         signed = jwt.encode(claims, self.key, algorithm="RS256", headers=header)
         return {"token": signed, "expires_in": self.lifetime}
-
-    def __enter__(self) -> TokenServer:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 class RegistryServer:
