@@ -4,8 +4,9 @@ First the lock is installed (a no-op costing one ``stat`` per file when the cach
 the verified bytes; missing files are fetched from the hub and verified), so every blob is sent
 from the cache without hashing it again: its digest is the lock's sha256, and the registry
 checks it once more when the upload closes. Per blob: a ``HEAD`` skips what the repository
-already has, a cross-repository mount links what an earlier model of this push sent, anything
-else is uploaded (in chunks when large). Then the config blob, and the manifest under the
+already has, a cross-repository mount links what another model of the lock's repositories holds
+(sent earlier in this push, or by an earlier one), anything else is uploaded (in chunks when
+large). Then the config blob, and the manifest under the
 revision tag and the requested ref's tag (oci_names.py).
 """
 
@@ -81,6 +82,7 @@ def push(
     extra = {"chunk_size": chunk_size} if chunk_size else {}
     registry = Registry(location, insecure=insecure, policy=policy, **extra)
     pusher = _Pusher(registry, location, progress, jobs)
+    pusher.expect(lock)
     report = PushReport()
     try:
         for model in lock.models:
@@ -96,7 +98,16 @@ class _Pusher:
         self, registry: Registry, location: OciLocation, progress: Progress, jobs: int
     ) -> None:
         self.registry, self.location, self.progress, self.jobs = registry, location, progress, jobs
-        self.holders: dict[str, str] = {}  # digest -> a repository this push put it in
+        self.holders: dict[str, str] = {}  # digest -> a repository known to hold it
+        self.elsewhere: dict[str, list[str]] = {}  # digest -> repositories of the lock's models
+
+    def expect(self, lock: Lock) -> None:
+        """Note which repositories the lock's models go to, so a blob one of them may already
+        hold (from an earlier push) is mounted from there rather than sent again."""
+        for model in lock.models:
+            repo = repository(self.location, model)
+            for file in model.files:
+                self.elsewhere.setdefault(f"sha256:{file.sha256}", []).append(repo)
 
     def model(self, model: LockedModel, layout: Layout) -> PushedModel:
         repo = repository(self.location, model)
@@ -145,8 +156,8 @@ class _Pusher:
         if self.registry.has_blob(repo, blob.digest):
             self.progress("reused", blob.name, blob.size)
             return "skipped"
-        holder = self.holders.get(blob.digest)
-        if holder and holder != repo and self.registry.mount(repo, blob.digest, holder):
+        holder = self._holder(repo, blob.digest)
+        if holder and self.registry.mount(repo, blob.digest, holder):
             self.progress("reused", blob.name, blob.size)
             return "mounted"
         self.progress("start", blob.name, blob.size)
@@ -155,6 +166,14 @@ class _Pusher:
         )
         self.progress("done", blob.name, blob.size)
         return "uploaded"
+
+    def _holder(self, repo: str, digest: str) -> str | None:
+        """Another repository of this registry that holds ``digest``, if one is known."""
+        known = self.holders.get(digest)
+        if known and known != repo:
+            return known
+        others = [r for r in self.elsewhere.get(digest, []) if r != repo]
+        return next((r for r in others if self.registry.has_blob(r, digest)), None)
 
     def _manifest(self, repo: str, tag: str, body: bytes, digest: str, label: str) -> None:
         try:

@@ -162,3 +162,12 @@ def test_a_url_checkpoint_goes_through_the_registry_into_torch_checkpoints(
     with OciSource(location, insecure=True, policy=FAST) as source:
         install(lock_of(model), hubs={}, sources=[source], hub_fallback=False, torch_dir=torch_dir)
     assert (torch_dir / "resnet50-0676ba61.pth").read_bytes() == BIG[:100_000]
+
+
+def test_a_file_an_earlier_push_sent_for_another_model_is_mounted_not_sent(
+    store: RepoStore, hf_env: HfEnv, oci_url: str
+) -> None:
+    tiny, twin = locked_model(store, "org/tiny"), locked_model(store, "org/twin")
+    _push(lock_of(tiny), oci_url)  # yesterday
+    today = _push(lock_of(twin, tiny), oci_url).models[0]  # twin first: found by a HEAD
+    assert (today.mounted, today.uploaded) == (len(twin.files), 1)  # only its config is new
