@@ -26,6 +26,12 @@ from ptmlock.transfer import USER_AGENT, Failure, RawGet
 
 __all__ = ["OciSource"]
 
+_HOST = ("", "")  # the key of a failure that concerns the whole registry
+
+
+def _transient(error: errors.PtmlockError) -> bool:
+    return isinstance(error, errors.TransientHubError)
+
 
 class OciSource(Source):
     def __init__(
@@ -36,9 +42,11 @@ class OciSource(Source):
         timeout: float = TIMEOUT,
         policy: RetryPolicy = DEFAULT_POLICY,
     ) -> None:
-        self.location, self.url = location, location.url
+        self.location, self.url, self.policy = location, location.url, policy
         self.registry = Registry(location, insecure=insecure, timeout=timeout, policy=policy)
         self._checked: set[tuple[str, str]] = set()  # (repository, tag) whose manifest is good
+        # (repository, tag), or _HOST for the whole registry -> (failed tries, the last error)
+        self._failed: dict[tuple[str, str], tuple[int, errors.PtmlockError]] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -63,20 +71,36 @@ class OciSource(Source):
         return _Named(RawGet(url, headers, offset, self._failure(model, repo)), name)
 
     def _check(self, model: LockedModel, repo: str) -> None:
-        """Read and check the model's manifest, once per run (a failure is asked again)."""
+        """Read and check the model's manifest, once per run. install.py retries a transient
+        failure; once it has failed as often as the policy allows (or for good), every other
+        file of the model (of the registry, when it can't be reached) fails at once."""
         key = (repo, revision_tag(model))
         with self._lock:
             if key in self._checked:
                 return
-            raw = self.registry.get_manifest(*key)
-            where = f"{self.location.host}/{repo}:{key[1]}"
-            if raw is None:
-                raise SourceError(
-                    f"{where}: no such tag in the registry",
-                    hint=f"push the lock there first: ptmlock push {self.url}",
-                )
-            check_manifest(raw, model, where)
+            for known in (_HOST, key):
+                tries, error = self._failed.get(known, (0, None))
+                if error is not None and not _transient(error):
+                    raise error
+                if error is not None and tries >= self.policy.attempts:  # given up: no retrying
+                    raise SourceError(str(error), hint=error.hint)
+            try:
+                self._fetch_and_check(model, repo, key)
+            except errors.PtmlockError as exc:
+                where = _HOST if isinstance(exc, errors.HubUnreachableError) else key
+                self._failed[where] = (self._failed.get(where, (0, exc))[0] + 1, exc)
+                raise
             self._checked.add(key)
+
+    def _fetch_and_check(self, model: LockedModel, repo: str, key: tuple[str, str]) -> None:
+        raw = self.registry.get_manifest(*key, retry=False)  # install.py does the retrying
+        where = f"{self.location.host}/{repo}:{key[1]}"
+        if raw is None:
+            raise SourceError(
+                f"{where}: no such tag in the registry",
+                hint=f"push the lock there first: ptmlock push {self.url}",
+            )
+        check_manifest(raw, model, where)
 
     def _failure(self, model: LockedModel, repo: str) -> Failure:
         def fail(status: int, headers: Mapping[str, str], url: str) -> errors.PtmlockError:

@@ -85,7 +85,7 @@ class Registry:
         self._client.close()
 
     # -- reading ---------------------------------------------------------------------------
-    def get_manifest(self, repository: str, reference: str) -> bytes | None:
+    def get_manifest(self, repository: str, reference: str, *, retry: bool = True) -> bytes | None:
         """The manifest bytes under a tag or digest; None when the registry has none."""
         response = self._send(
             "GET",
@@ -93,6 +93,7 @@ class Registry:
             f"{repository}:{reference}",
             ok=(200, 404),
             headers={"Accept": MANIFEST_MEDIA_TYPE},
+            retry=retry,
         )
         return None if response.status_code == 404 else response.content
 

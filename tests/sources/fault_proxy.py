@@ -30,6 +30,7 @@ class Faults:
     patch_statuses: list[int] = field(
         default_factory=list
     )  # the next upload chunks get these (0: pass)
+    always: int = 0  # answer every request with this status (a registry failing for good)
     seen: list[str] = field(default_factory=list)  # "GET /v2/... [Range]" for each request
 
 
@@ -49,6 +50,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         faults = self.server.faults
         faults.seen.append(f"{self.command} {self.path} {self.headers.get('Range', '')}".strip())
         blob = self.command == "GET" and "/blobs/sha256:" in self.path
+        if faults.always:
+            self._status(faults.always)
+            return
         if blob and faults.statuses:
             self._status(faults.statuses.pop(0))
             return

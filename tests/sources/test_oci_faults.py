@@ -116,7 +116,7 @@ def test_a_registry_that_is_down_is_one_line_naming_model_file_and_registry(
 ) -> None:
     lock, _ = pushed
     url = f"oci://127.0.0.1:{free_port()}/models"
-    with pytest.raises(errors.HubUnreachableError) as caught:
+    with pytest.raises(errors.HubError) as caught:
         _install(url, lock, tmp_path / "cache")
     message = str(caught.value)
     assert "\n" not in message and message.startswith("org/tiny@")
@@ -196,3 +196,16 @@ def test_a_push_whose_chunk_fails_resumes_from_what_the_registry_holds(
     assert len(asked) == 2  # the upload's offset, once after each failed chunk
     _install(open_registry.url("pushfaults"), lock, tmp_path / "cache")  # straight from it
     assert verify(lock, cache_dir=tmp_path / "cache", full=True).ok
+
+
+def test_a_registry_failing_for_good_is_given_up_once_not_once_per_file(
+    pushed: tuple[Lock, str], proxy: FaultProxy, tmp_path: Path
+) -> None:
+    lock, namespace = pushed
+    proxy.faults.always = 503
+    with pytest.raises(errors.HubError) as caught:
+        _install(proxy.url(namespace), lock, tmp_path / "cache")
+    assert "HTTP 503" in str(caught.value) and str(caught.value).startswith("org/tiny@")
+    manifests = [s for s in proxy.faults.seen if "/manifests/" in s]
+    assert len(manifests) == FAST.attempts  # one file's tries; the other files fail at once
+    assert len(lock.models[0].files) > 1
