@@ -223,6 +223,7 @@ class Registry:
                 response = self._client.request(method, url, **kw)
             except httpx2.HTTPError as exc:
                 raise self._transport_error(exc, what) from None
+            log.debug("%s %s: HTTP %d", method, url, response.status_code)  # never a header
             if response.status_code not in ok:
                 raise _status_error(response, f"{self.location.host}/{what}")
             return response

@@ -112,7 +112,7 @@ def _from_helper(helper: str, host: str) -> Credentials | None:
     except subprocess.TimeoutExpired:
         raise ConfigError(f"{program}: no answer for {host} in {HELPER_TIMEOUT:.0f}s") from None
     if done.returncode != 0:
-        log.info("%s: %s has no credentials (%s)", host, program, done.stdout.strip()[:80])
+        log.info("%s: %s has no credentials (exit %d)", host, program, done.returncode)
         return None
     try:
         answer = json.loads(done.stdout)
