@@ -15,13 +15,14 @@ files still missing are checked against each filesystem's free space; a local fa
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import logging
 import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from filelock import FileLock
 from ptmlock.atomic import write_atomic
 from ptmlock.cache import ModelCache
 from ptmlock.errors import (
+    HubError,
     IntegrityError,
     OfflineError,
     PtmlockError,
@@ -42,12 +44,13 @@ from ptmlock.errors import (
 )
 from ptmlock.events import Progress, no_progress
 from ptmlock.hashing import sha256_file, sha256_prefix
-from ptmlock.hubs.interface import Hub
+from ptmlock.hubs.interface import Hub, OpenFile
 from ptmlock.layout import Layout, Placement
 from ptmlock.lockfile import safe_relpath
 from ptmlock.models import Lock, LockedFile, LockedModel
 from ptmlock.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
 from ptmlock.sizes import human_size
+from ptmlock.sources.interface import Source
 
 __all__ = ["FileResult", "InstallReport", "install"]
 
@@ -105,10 +108,14 @@ def install(
     offline: bool = False,
     progress: Progress = no_progress,
     policy: RetryPolicy = DEFAULT_POLICY,
+    sources: Sequence[Source] = (),
+    hub_fallback: bool = True,
 ) -> InstallReport:
     """Install every file of ``lock`` where its loader looks (and under ``target``, if given).
 
     Hub models go to the HF cache (``cache_dir``), URL checkpoints to torch's (``torch_dir``).
+    Each file is fetched from the first of ``sources`` that delivers it, then from its hub when
+    there are no sources or ``hub_fallback`` is set; every byte is verified whatever the origin.
     """
     started = time.monotonic()
     layout = Layout(cache_dir, torch_dir)
@@ -120,7 +127,8 @@ def install(
         else:
             _check_space(work)
         try:
-            report = _fetch_all(work, _Worker(get_hub, progress, policy), jobs)
+            worker = _Worker(_origins(get_hub, sources, hub_fallback), progress, policy)
+            report = _fetch_all(work, worker, jobs)
         finally:
             layout.save()
         for model in lock.models:
@@ -223,11 +231,33 @@ def _reusable(job: _Job) -> bool:
     return True
 
 
+# where a file's bytes can come from: (model, file, offset) -> an open stream
+_Opener = Callable[[LockedModel, LockedFile, int], OpenFile]
+
+
+def _origins(
+    get_hub: Callable[[str], Hub], sources: Sequence[Source], hub_fallback: bool
+) -> list[tuple[str, _Opener]]:
+    """The sources in order, then the model's hub (when allowed), each with a name for logs."""
+    origins = [(source.url, _source_opener(source)) for source in sources]
+    if hub_fallback or not sources:
+        origins.append(("hub", _hub_opener(get_hub)))
+    return origins
+
+
+def _source_opener(source: Source) -> _Opener:
+    return lambda model, file, at: source.open_file(model, file, offset=at)
+
+
+def _hub_opener(get_hub: Callable[[str], Hub]) -> _Opener:
+    return lambda model, file, at: get_hub(model.hub).open_file(model, file, offset=at)
+
+
 class _Worker:
     def __init__(
-        self, get_hub: Callable[[str], Hub], progress: Progress, policy: RetryPolicy
+        self, origins: list[tuple[str, _Opener]], progress: Progress, policy: RetryPolicy
     ) -> None:
-        self.get_hub, self.progress, self.policy = get_hub, progress, policy
+        self.origins, self.progress, self.policy = origins, progress, policy
         self.cancel = threading.Event()
 
     def run(self, job: _Job) -> FileResult:
@@ -259,27 +289,42 @@ class _Worker:
         if partial.exists() and not resumed:
             partial.unlink()
         self.progress("start", name, job.file.size)
-        digest = call_with_retries(
-            lambda: self._fetch_once(job, partial, name), what=name, policy=self.policy
-        )
+        digest = self._fetch(job, partial, name)
         if digest != job.file.sha256:
             partial.unlink(missing_ok=True)
             raise IntegrityError(
                 f"{job.model.id}@{job.model.revision[:12]}: {job.file.path}: sha256 mismatch "
                 f"(expected {job.file.sha256}, got {digest}); nothing was written to the cache",
-                hint="the hub served different bytes than the lock pins; re-lock only if intended",
+                hint="the hub or mirror served different bytes than the lock pins; re-lock only "
+                "if intended",
             )
         partial.replace(blob)
         job.place.record.mark(job.file.sha256, blob)
         self.progress("done", name, job.file.size)
         return "resumed" if resumed else "fetched"
 
-    def _fetch_once(self, job: _Job, partial: Path, name: str) -> str:
+    def _fetch(self, job: _Job, partial: Path, name: str) -> str:
+        """The file from the first origin that delivers it whole (each with its retries); a
+        later origin resumes what an earlier one left in ``partial``."""
+        failure: PtmlockError | None = None
+        for origin, open_file in self.origins:
+            try:
+                return call_with_retries(
+                    functools.partial(self._fetch_once, job, partial, name, open_file),
+                    what=name,
+                    policy=self.policy,
+                )
+            except HubError as exc:
+                log.info("%s: not from %s: %s", name, origin, exc)
+                failure = exc
+        assert failure is not None, "there is always at least one origin"
+        raise failure
+
+    def _fetch_once(self, job: _Job, partial: Path, name: str, open_file: _Opener) -> str:
         """One attempt: continue ``partial`` from its length; the sha256 of the whole file."""
         have = partial.stat().st_size if partial.exists() else 0
         digest = sha256_prefix(partial, have) if have else hashlib.sha256()
-        hub = self.get_hub(job.model.hub)
-        with hub.open_file(job.model, job.file, offset=have) as stream:
+        with open_file(job.model, job.file, have) as stream:
             if stream.offset != have:  # the server ignored Range: start over
                 have, digest = 0, hashlib.sha256()
             view = memoryview(bytearray(BUFFER))  # one buffer per file: no per-chunk copies

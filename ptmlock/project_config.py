@@ -8,6 +8,10 @@ The table is optional; every key in it is optional::
     exclude = ["experiments/**", "legacy/"]
     # references to drop: a model id ("gpt2"), or a location "file:line" ("scripts/demo.py:12")
     ignore = ["gpt2", "scripts/demo.py:12"]
+    # where `ptmlock install` fetches locked files from, tried in order (an OCI registry that
+    # `ptmlock push` filled); the hub only when none has a file and hub-fallback is true
+    mirrors = ["oci://registry.internal:5000/models"]
+    hub-fallback = false
 
     # models the scan can't see (built at run time, read from a database, ...); each is locked
     # as if a loader named it. Only ``id`` is required.
@@ -51,7 +55,7 @@ logger = logging.getLogger(__name__)
 
 PYPROJECT = "pyproject.toml"
 _MODEL_KEYS = frozenset({"id", "hub", "revision", "patterns", "library"})
-_TOP_KEYS = frozenset({"models", "exclude", "ignore"})
+_TOP_KEYS = frozenset({"models", "exclude", "ignore", "mirrors", "hub-fallback"})
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -72,6 +76,8 @@ class ProjectConfig:
     models: tuple[DeclaredModel, ...] = ()
     exclude: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    mirrors: tuple[str, ...] = ()  # sources for install, tried in order (ptmlock.sources)
+    hub_fallback: bool = False  # with mirrors: fetch from the hub what no mirror has
 
 
 def load_config(root: Path) -> ProjectConfig:
@@ -101,7 +107,15 @@ def parse_config(table: object) -> ProjectConfig:
         models=tuple(_parse_model(item, f"{where}.models[{i}]") for i, item in enumerate(models)),
         exclude=_string_list(mapping.get("exclude", []), f"{where}.exclude"),
         ignore=_string_list(mapping.get("ignore", []), f"{where}.ignore"),
+        mirrors=_string_list(mapping.get("mirrors", []), f"{where}.mirrors"),
+        hub_fallback=_boolean(mapping.get("hub-fallback", False), f"{where}.hub-fallback"),
     )
+
+
+def _boolean(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        _fail(where, "expected true or false")
+    return value
 
 
 def _parse_model(item: object, where: str) -> DeclaredModel:

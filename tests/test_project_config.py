@@ -158,3 +158,19 @@ def test_edit_rejects_invalid_toml_without_touching_it(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         add_ignore(path, "gpt2")
     assert path.read_text(encoding="utf-8") == "[tool.ptmlock\n"
+
+
+def test_load_config_reads_mirrors_and_hub_fallback(tmp_path: Path) -> None:
+    write(
+        tmp_path, '[tool.ptmlock]\nmirrors = ["oci://r:5000/m", "oci://s/m"]\nhub-fallback = true\n'
+    )
+    config = load_config(tmp_path)
+    assert (config.mirrors, config.hub_fallback) == (("oci://r:5000/m", "oci://s/m"), True)
+    assert load_config(tmp_path / "nowhere").hub_fallback is False
+    for body, where in [
+        ('mirrors = "oci://r/m"', "tool.ptmlock.mirrors"),
+        ('hub-fallback = "yes"', "tool.ptmlock.hub-fallback"),
+    ]:
+        write(tmp_path, f"[tool.ptmlock]\n{body}\n")
+        with pytest.raises(ConfigError, match=f"^pyproject.toml: {where}: expected"):
+            load_config(tmp_path)

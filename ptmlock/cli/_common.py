@@ -38,3 +38,11 @@ def lock_path_of(args: argparse.Namespace) -> Path:
 
 def add_lock_option(parser: argparse.ArgumentParser, default: str = "./ptm.lock") -> None:
     parser.add_argument("--lock", metavar="FILE", help=f"the lock file (default: {default})")
+
+
+def add_insecure_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--insecure",
+        action="store_true",
+        help="talk plain HTTP to oci:// registries (a local test registry); default HTTPS",
+    )

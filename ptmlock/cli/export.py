@@ -39,6 +39,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         source_date_epoch=int(epoch) if epoch is not None else None,
         endpoint=endpoint_from_env(),
         validate=args.validate,
+        distributions=tuple(args.distributions or ()),
     )
     document = exporter.export(lock, options)
     if args.output and args.output != "-":
@@ -70,6 +71,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--validate",
         action="store_true",
         help="also schema-validate CycloneDX JSON (slow on large BOMs; XML is always validated)",
+    )
+    exp.add_argument(
+        "--distribution",
+        dest="distributions",
+        action="append",
+        metavar="oci://HOST/NAMESPACE",
+        help="a registry the models were pushed to (ptmlock push): named in CycloneDX as "
+        "each model's distribution reference (repeatable)",
     )
     exp.add_argument("--project-name", help="the root component (default: the lock's folder name)")
     exp.add_argument("--project-version", help="the root component's version")

@@ -8,10 +8,20 @@ import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ptmlock.cli._common import EXIT_OK, EXIT_PROBLEMS, add_lock_option, emit_json, lock_path_of
+from ptmlock.cli._common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    add_insecure_option,
+    add_lock_option,
+    emit_json,
+    lock_path_of,
+)
 from ptmlock.sizes import human_size
+
+if TYPE_CHECKING:
+    from ptmlock.sources.interface import Source
 
 
 class _Progress:
@@ -79,6 +89,22 @@ class _Progress:
             sys.stderr.flush()
 
 
+def sources_of(args: argparse.Namespace, lock_path: Path) -> tuple[list[Source], bool]:
+    """The sources to install from (``--from``, else ``[tool.ptmlock] mirrors`` beside the
+    lock) and whether the hub may serve what none of them has."""
+    from ptmlock.project_config import load_config
+    from ptmlock.sources import make_sources
+
+    if args.sources:
+        urls, fallback = args.sources, False
+    else:
+        config = load_config(lock_path.resolve().parent)
+        urls, fallback = list(config.mirrors), config.hub_fallback
+    if args.hub_fallback is not None:
+        fallback = args.hub_fallback
+    return make_sources(urls, insecure=args.insecure), fallback
+
+
 def cmd_install(args: argparse.Namespace) -> int:
     from ptmlock.env import offline_from_env
     from ptmlock.hubs import HubSet
@@ -86,6 +112,7 @@ def cmd_install(args: argparse.Namespace) -> int:
     from ptmlock.lockfile import read_lock
 
     lock = read_lock(lock_path_of(args))
+    sources, hub_fallback = sources_of(args, lock_path_of(args))
     total = sum(m.total_size for m in lock.models)
     show = not args.quiet and not args.json and sys.stderr.isatty()
     progress = _Progress(total) if show else None
@@ -98,9 +125,13 @@ def cmd_install(args: argparse.Namespace) -> int:
             target=Path(args.target) if args.target else None,
             jobs=args.jobs,
             offline=args.offline or offline_from_env(),
+            sources=sources,
+            hub_fallback=hub_fallback,
             **extra,
         )
     finally:
+        for source in sources:
+            source.close()
         if progress:
             progress.close()
     if args.json:
@@ -170,6 +201,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     inst.add_argument(
         "--offline", action="store_true", help="no network; fail listing what's missing"
     )
+    inst.add_argument(
+        "--from",
+        dest="sources",
+        action="append",
+        metavar="URL",
+        help="fetch from this source instead of the hub, e.g. oci://HOST[:PORT]/NAMESPACE "
+        "(repeatable, tried in order; default: [tool.ptmlock] mirrors)",
+    )
+    inst.add_argument(
+        "--hub-fallback",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="fetch from the hub what no source has (default: [tool.ptmlock] hub-fallback, "
+        "else no)",
+    )
+    add_insecure_option(inst)
     inst.add_argument("--quiet", "-q", action="store_true", help="no progress, no summary")
     inst.add_argument("--json", action="store_true", help="a JSON summary on stdout")
     inst.set_defaults(handler=cmd_install)

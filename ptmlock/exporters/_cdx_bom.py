@@ -53,12 +53,14 @@ from ptmlock.exporters._common import (
 )
 from ptmlock.exporters.interface import ExportOptions
 from ptmlock.models import Lock, LockedFile, LockedModel
+from ptmlock.sources.oci_names import parse_location, reference
 
 __all__ = ["PROJECT_REF", "build_bom", "model_ref"]
 
 logger = logging.getLogger(__name__)
 
 PROJECT_REF = "ptmlock:project"
+MIRROR_COMMENT = "OCI registry mirror (ptmlock push)"
 _HUB_SUPPLIERS = {"huggingface": "Hugging Face", "pytorch_hub": "GitHub"}
 
 
@@ -86,7 +88,23 @@ def build_bom(
         ),
     )
     add_models(bom, lock, options.endpoint, root=project)
+    _add_distributions(bom, lock, options)
     return bom
+
+
+def _add_distributions(bom: Bom, lock: Lock, options: ExportOptions) -> None:
+    """Each registry the models were pushed to, as a distribution reference of each model."""
+    locations = [parse_location(url) for url in options.distributions]
+    by_ref = {str(c.bom_ref): c for c in bom.components}
+    for model in lock.models:
+        component = by_ref[model_ref(model, options.endpoint)]
+        for location in locations:
+            url = XsUri(reference(location, model))
+            component.external_references.add(
+                ExternalReference(
+                    type=ExternalReferenceType.DISTRIBUTION, url=url, comment=MIRROR_COMMENT
+                )
+            )
 
 
 def add_models(bom: Bom, lock: Lock, endpoint: str, *, root: Component) -> None:

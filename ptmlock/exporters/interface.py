@@ -19,6 +19,9 @@ class ExportOptions:
     reproducible: bool = False  # fixed serial number and timestamp
     source_date_epoch: int | None = None  # SOURCE_DATE_EPOCH, when set
     endpoint: str = "https://huggingface.co"  # the Hugging Face endpoint the lock was made from
+    # OCI registries the models were pushed to (``oci://HOST/NAMESPACE``): named in the BOM as
+    # distribution references (``oci://HOST/<repository>:<revision>``)
+    distributions: tuple[str, ...] = ()
     # schema-validate the JSON output at run time too (the tests always do); off by default
     # because jsonschema's IRI format check costs ~60 ms per URL, seconds for a real lock
     validate: bool = False
