@@ -200,16 +200,24 @@ def test_merge_with_a_bom_cyclonedx_py_makes_now(tmp_path: Path, version: str, f
     assert {"requests", "urllib3", "gpt2"} <= names
 
 
-def test_merge_xml_without_metadata_component_adds_the_project() -> None:
+def _merge_into_xml(metadata: bytes, version: int) -> etree._Element:
+    """LEGACY merged into a 1.6 XML BOM of ``version`` holding only ``metadata``, checked valid."""
     bare = (
         b'<?xml version="1.0" encoding="UTF-8"?>\n'
-        b'<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="3"><metadata>'
-        b"<timestamp>2023-11-14T22:13:20Z</timestamp>"
-        b'<properties><property name="x">y</property></properties></metadata></bom>'
+        b'<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="%d">'
+        b"<metadata>%s</metadata></bom>" % (version, metadata)
     )
     data = get_exporter("cyclonedx-xml").export(Lock(models=(LEGACY,)), ExportOptions(merge=bare))
     _valid(data, OutputFormat.XML)
-    merged = etree.fromstring(data)
+    return etree.fromstring(data)
+
+
+def test_merge_xml_without_metadata_component_adds_the_project() -> None:
+    merged = _merge_into_xml(
+        b"<timestamp>2023-11-14T22:13:20Z</timestamp>"
+        b'<properties><property name="x">y</property></properties>',
+        version=3,
+    )
     assert merged.get("version") == "4"
     metadata = merged.find("c:metadata", NS)
     assert metadata is not None
@@ -233,15 +241,10 @@ def test_merge_xml_records_who_changed_the_bom_and_when() -> None:
 
 
 def test_merge_xml_converts_legacy_tools() -> None:
-    legacy = (
-        b'<?xml version="1.0" encoding="UTF-8"?>\n'
-        b'<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1"><metadata>'
-        b"<tools><tool><vendor>Acme</vendor><name>scanner</name><version>9</version></tool>"
-        b"</tools></metadata></bom>"
+    merged = _merge_into_xml(
+        b"<tools><tool><vendor>Acme</vendor><name>scanner</name><version>9</version></tool></tools>",
+        version=1,
     )
-    data = get_exporter("cyclonedx-xml").export(Lock(models=(LEGACY,)), ExportOptions(merge=legacy))
-    _valid(data, OutputFormat.XML)
-    merged = etree.fromstring(data)
     (scanner,) = merged.xpath("c:metadata/c:tools/c:components/c:component[1]", namespaces=NS)
     assert scanner.get("type") == "application"
     assert [(etree.QName(e).localname, e.text) for e in scanner] == [
