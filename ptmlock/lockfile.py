@@ -18,6 +18,7 @@ import tomlkit
 import tomlkit.exceptions
 
 from ptmlock.atomic import write_atomic
+from ptmlock.endpoint import is_public_endpoint
 from ptmlock.errors import LockFileError
 from ptmlock.models import HUBS, BaseModelRef, Lock, LockedFile, LockedModel
 
@@ -39,6 +40,7 @@ T = TypeVar("T")
 # Optional LockedModel fields in the order they are written, with their TOML key and type.
 _OPTIONAL_FIELDS: tuple[tuple[str, str, type], ...] = (
     ("requested", "requested", str),
+    ("endpoint", "endpoint", str),
     ("used_by", "used_by", list),
     ("loaders", "loaders", list),
     ("group", "group", str),
@@ -133,6 +135,8 @@ def _model_from_dict(data: Any, path: str) -> LockedModel:
     revision = _require(data, "revision", str, path)
     if not _COMMIT.match(revision):
         raise _Invalid(f"{path}.revision", f"Not a full commit sha: {revision!r}")
+    if "endpoint" in data and not is_public_endpoint(_get(data, "endpoint", str, path)):
+        raise _Invalid(f"{path}.endpoint", "Not an http(s) URL without credentials or query")
     files = _get(data, "file", list, path) if "file" in data else []
     bases = _get(data, "base_model", list, path) if "base_model" in data else []
     optional: dict[str, Any] = {}

@@ -111,6 +111,9 @@ class LockedModel:
     id: str
     revision: str  # full commit sha (or, for url, the sha256 of the single file)
     requested: str | None = None
+    # the hub endpoint the pin was resolved against, without credentials (ptmlock.endpoint);
+    # None for hubs whose id is already an absolute location, and in locks made before it
+    endpoint: str | None = None
     files: tuple[LockedFile, ...] = ()
     # where and how the project uses it
     used_by: tuple[str, ...] = ()

@@ -6,9 +6,13 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ptmlock import errors
 from ptmlock.cli._common import EXIT_OK, add_lock_option, lock_path_of
+
+if TYPE_CHECKING:
+    from ptmlock.models import Lock
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -30,6 +34,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch is not None and not epoch.strip().isdigit():
         raise errors.ConfigError(f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds")
+    _note_unrecorded_endpoints(lock, lock_path)
     options = ExportOptions(
         project_name=args.project_name or lock_path.resolve().parent.name,
         project_version=args.project_version,
@@ -52,6 +57,21 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _note_unrecorded_endpoints(lock: Lock, lock_path: Path) -> None:
+    """Say so when an older lock (no recorded endpoints) makes the SBOM depend on HF_ENDPOINT."""
+    from ptmlock.endpoint import public_endpoint
+    from ptmlock.env import endpoint_from_env
+
+    missing = [m.id for m in lock.models if m.hub == "huggingface" and m.endpoint is None]
+    if missing:
+        print(
+            f"note: {lock_path}: {len(missing)} model(s) ({', '.join(missing[:3])}"
+            f"{', ...' if len(missing) > 3 else ''}) have no recorded endpoint (an older lock); "
+            f"the SBOM names this machine's {public_endpoint(endpoint_from_env())} for them",
+            file=sys.stderr,
+        )
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this module's subcommands to the ``ptmlock`` parser."""
     exp = sub.add_parser("export", help="write an ML-BOM of the lock")
@@ -61,7 +81,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     exp.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
     exp.add_argument(
-        "--spec-version", help="format version: 1.5, 1.6 (default) or 1.7 for CycloneDX"
+        "--spec-version",
+        help="format version: 1.5, 1.6 (default) or 1.7 for CycloneDX; 3.0.1 (the only one) "
+        "for spdx-json",
     )
     exp.add_argument("--merge", metavar="BOM", help="add the models to this existing BOM")
     exp.add_argument(

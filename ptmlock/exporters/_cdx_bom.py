@@ -5,13 +5,19 @@ Layout (documented in the README):
 * the project is ``metadata.component`` (type ``application``) and depends on every locked model;
 * each locked model is a ``machine-learning-model`` component whose bom-ref is its purl, whose
   version is the full commit, and whose installed files are nested components of type ``file``
-  (name = path in the repo, one SHA-256 each). Nested files keep each hash tied to the path an
-  auditor can check on disk; a hash list on the model would lose which file it belongs to. A
-  ``url`` model *is* one file, so its SHA-256 is on the model as well;
+  (name = path in the repo, version = the model's commit, one SHA-256 each). Nested files keep
+  each hash tied to the path an auditor can check on disk; a hash list on the model would lose
+  which file it belongs to. The version makes ``config.json`` of one model another package than
+  ``config.json`` of another for tools that key components by name and version (lib4sbom merges
+  them otherwise). A ``url`` model *is* one file, so its SHA-256 is on the model as well, and its
+  file has no version: with the model's name and version (the file's name and sha256) the two
+  would be one package to those tools;
 * a base model named by the card becomes a ``dependencies`` edge and a ``pedigree.ancestors``
   entry. When the base model is not locked itself it gets a minimal top-level component
   (``machine-learning-model``, name, versionless purl) so the edge has a target;
-* where the project uses a model (``used_by``) are ``evidence.occurrences``;
+* where the project uses a model (``used_by``) are ``evidence.occurrences``: ``location`` the
+  file and ``line`` the line; CycloneDX 1.5 has no ``line``, so there the location is
+  ``file#L<line>`` (the form cdxgen writes) and the line is kept;
 * ptmlock's own facts are ``properties`` named ``ptmlock:*``.
 
 ``modelCard`` is not modelled by the library; _cdx_doc adds it to the serialized document.
@@ -39,6 +45,7 @@ from cyclonedx.model.component_evidence import ComponentEvidence, Occurrence
 from cyclonedx.model.contact import OrganizationalEntity
 from cyclonedx.model.license import License
 from cyclonedx.model.tool import ToolRepository
+from cyclonedx.schema import SchemaVersion
 
 from ptmlock.exporters._common import (
     base_model_purl,
@@ -55,7 +62,7 @@ from ptmlock.exporters.interface import ExportOptions
 from ptmlock.models import Lock, LockedFile, LockedModel
 from ptmlock.sources.oci_names import parse_location, reference
 
-__all__ = ["PROJECT_REF", "build_bom", "model_ref"]
+__all__ = ["PROJECT_REF", "build_bom", "model_ref", "tool_component"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,15 +71,20 @@ MIRROR_COMMENT = "OCI registry mirror (ptmlock push)"
 _HUB_SUPPLIERS = {"huggingface": "Hugging Face", "pytorch_hub": "GitHub"}
 
 
-def model_ref(model: LockedModel, endpoint: str) -> str:
+def model_ref(model: LockedModel) -> str:
     """The bom-ref of a locked model: its purl, unique and meaningful to a reader."""
-    return str(model_purl(model, endpoint))
+    return str(model_purl(model))
 
 
 def build_bom(
-    lock: Lock, options: ExportOptions, *, serial: UUID | None, timestamp: datetime | None
+    lock: Lock,
+    options: ExportOptions,
+    version: SchemaVersion,
+    *,
+    serial: UUID | None,
+    timestamp: datetime | None,
 ) -> Bom:
-    """The Bom for ``lock``; ``serial``/``timestamp`` None mean random and now."""
+    """The Bom of ``lock`` for spec ``version``; ``serial``/``timestamp`` None: random, now."""
     project = Component(
         type=ComponentType.APPLICATION,
         name=options.project_name,
@@ -84,10 +96,10 @@ def build_bom(
         metadata=BomMetaData(
             component=project,
             timestamp=timestamp or datetime.now(tz=UTC),
-            tools=ToolRepository(components=[_tool()]),
+            tools=ToolRepository(components=[tool_component()]),
         ),
     )
-    add_models(bom, lock, options.endpoint, root=project)
+    add_models(bom, lock, root=project, line_in_location=version is SchemaVersion.V1_5)
     _add_distributions(bom, lock, options)
     return bom
 
@@ -97,7 +109,7 @@ def _add_distributions(bom: Bom, lock: Lock, options: ExportOptions) -> None:
     locations = [parse_location(url) for url in options.distributions]
     by_ref = {str(c.bom_ref): c for c in bom.components}
     for model in lock.models:
-        component = by_ref[model_ref(model, options.endpoint)]
+        component = by_ref[model_ref(model)]
         for location in locations:
             url = XsUri(reference(location, model))
             component.external_references.add(
@@ -107,22 +119,23 @@ def _add_distributions(bom: Bom, lock: Lock, options: ExportOptions) -> None:
             )
 
 
-def add_models(bom: Bom, lock: Lock, endpoint: str, *, root: Component) -> None:
+def add_models(bom: Bom, lock: Lock, *, root: Component, line_in_location: bool) -> None:
     """Add every locked model, its unlocked base models and their edges to ``bom``."""
     locked = {m.id: m for m in lock.models if m.hub == "huggingface"}
-    components = [_model_component(m, endpoint, locked) for m in lock.models]
+    components = [_model_component(m, locked, line_in_location) for m in lock.models]
     bom.components.update(components)
     bom.register_dependency(root, components)
     extra: dict[str, Component] = {}
     for model, component in zip(lock.models, components, strict=True):
-        bases = [_base_target(b.id, endpoint, locked, extra) for b in model.base_models]
+        bases = [_base_target(b.id, model, locked, extra) for b in model.base_models]
         bom.register_dependency(component, bases)
     bom.components.update(extra.values())
     for base in extra.values():
         bom.register_dependency(base)
 
 
-def _tool() -> Component:
+def tool_component() -> Component:
+    """ptmlock itself, as ``metadata.tools.components`` names it."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -133,21 +146,21 @@ def _tool() -> Component:
 
 
 def _base_target(
-    base_id: str, endpoint: str, locked: dict[str, LockedModel], extra: dict[str, Component]
+    base_id: str, derived: LockedModel, locked: dict[str, LockedModel], extra: dict[str, Component]
 ) -> Component:
     """The component a base-model edge points to: the locked one, or a minimal new one."""
     if base_id in locked:
-        return _ref_only(model_ref(locked[base_id], endpoint))
-    if base_id not in extra:
-        purl = base_model_purl(base_id, endpoint)
-        extra[base_id] = Component(
+        return _ref_only(model_ref(locked[base_id]))
+    purl = base_model_purl(base_id, derived)
+    if str(purl) not in extra:
+        extra[str(purl)] = Component(
             type=ComponentType.MACHINE_LEARNING_MODEL,
             name=base_id,
             purl=purl,
             bom_ref=str(purl),
             properties=[Property(name="ptmlock:locked", value="false")],
         )
-    return extra[base_id]
+    return extra[str(purl)]
 
 
 def _ref_only(ref: str) -> Component:
@@ -156,9 +169,9 @@ def _ref_only(ref: str) -> Component:
 
 
 def _model_component(
-    model: LockedModel, endpoint: str, locked: dict[str, LockedModel]
+    model: LockedModel, locked: dict[str, LockedModel], line_in_location: bool
 ) -> Component:
-    purl = model_purl(model, endpoint)
+    purl = model_purl(model)
     return Component(
         type=ComponentType.MACHINE_LEARNING_MODEL,
         bom_ref=str(purl),
@@ -170,11 +183,11 @@ def _model_component(
         if model.hub == "url"
         else [],
         licenses=_licenses(model.license),
-        external_references=_external_references(model, endpoint),
+        external_references=_external_references(model),
         properties=_properties(model),
-        components=[_file_component(model, str(purl), f, endpoint) for f in model.files],
-        pedigree=_pedigree(model, endpoint, locked),
-        evidence=_evidence(str(purl), model.used_by),
+        components=[_file_component(model, str(purl), f) for f in model.files],
+        pedigree=_pedigree(model, locked),
+        evidence=_evidence(str(purl), model.used_by, line_in_location),
     )
 
 
@@ -183,14 +196,13 @@ def _supplier(model: LockedModel) -> OrganizationalEntity | None:
     return OrganizationalEntity(name=name) if name else None
 
 
-def _file_component(
-    model: LockedModel, parent_ref: str, file: LockedFile, endpoint: str
-) -> Component:
+def _file_component(model: LockedModel, parent_ref: str, file: LockedFile) -> Component:
     """One installed file: its path in the repo, its SHA-256 and where it is downloaded from."""
-    url = file_url(model, file.path, endpoint)
+    url = file_url(model, file.path)
     return Component(
         type=ComponentType.FILE,
         name=file.path,
+        version=None if model.hub == "url" else model.revision,
         bom_ref=f"{parent_ref}#{file.path}",
         hashes=[HashType(alg=HashAlgorithm.SHA_256, content=file.sha256)],
         external_references=[
@@ -209,15 +221,15 @@ def _licenses(value: str | None) -> list[License]:
     return [LicenseFactory().make_from_string(value)]
 
 
-def _external_references(model: LockedModel, endpoint: str) -> list[ExternalReference]:
+def _external_references(model: LockedModel) -> list[ExternalReference]:
     """Model page, git repository and model card; the distribution when it is one URL."""
     links = [
-        (ExternalReferenceType.WEBSITE, page_url(model, endpoint)),
-        (ExternalReferenceType.VCS, vcs_url(model, endpoint)),
-        (ExternalReferenceType.MODEL_CARD, card_url(model, endpoint)),
+        (ExternalReferenceType.WEBSITE, page_url(model)),
+        (ExternalReferenceType.VCS, vcs_url(model)),
+        (ExternalReferenceType.MODEL_CARD, card_url(model)),
     ]
     if model.hub != "huggingface":  # a Hub repo is downloaded file by file (see the files)
-        links.append((ExternalReferenceType.DISTRIBUTION, download_url(model, endpoint)))
+        links.append((ExternalReferenceType.DISTRIBUTION, download_url(model)))
     return [ExternalReference(type=t, url=XsUri(url)) for t, url in links if url]
 
 
@@ -237,19 +249,17 @@ def _properties(model: LockedModel) -> list[Property]:
     return [Property(name=name, value=value) for name, value in facts if value is not None]
 
 
-def _pedigree(model: LockedModel, endpoint: str, locked: dict[str, LockedModel]) -> Pedigree | None:
+def _pedigree(model: LockedModel, locked: dict[str, LockedModel]) -> Pedigree | None:
     """Base models as ancestors: copies without bom-refs (those belong to the top-level ones)."""
     if not model.base_models:
         return None
-    return Pedigree(ancestors=list(_ancestors(model, endpoint, locked)))
+    return Pedigree(ancestors=list(_ancestors(model, locked)))
 
 
-def _ancestors(
-    model: LockedModel, endpoint: str, locked: dict[str, LockedModel]
-) -> Iterator[Component]:
+def _ancestors(model: LockedModel, locked: dict[str, LockedModel]) -> Iterator[Component]:
     for base in model.base_models:
         pinned = locked.get(base.id)
-        purl = model_purl(pinned, endpoint) if pinned else base_model_purl(base.id, endpoint)
+        purl = model_purl(pinned) if pinned else base_model_purl(base.id, model)
         yield Component(
             type=ComponentType.MACHINE_LEARNING_MODEL,
             name=base.id,
@@ -259,15 +269,20 @@ def _ancestors(
         )
 
 
-def _evidence(model_ref: str, used_by: Iterable[str]) -> ComponentEvidence | None:
+def _evidence(
+    model_ref: str, used_by: Iterable[str], line_in_location: bool
+) -> ComponentEvidence | None:
     """Where the project loads the model, as occurrences.
 
     Each occurrence gets a bom-ref derived from its location: without one the library assigns
     random temporary refs while serializing, which makes the occurrences' order vary between runs.
+    ``line_in_location`` (CycloneDX 1.5, which has no ``line``) writes ``file#L<line>``.
     """
     occurrences = []
     for location in used_by:
         file, line = split_location(location)
         ref = f"{model_ref}#used-at:{location}"
+        if line_in_location and line is not None:
+            file, line = f"{file}#L{line}", None
         occurrences.append(Occurrence(bom_ref=ref, location=file, line=line))
     return ComponentEvidence(occurrences=occurrences) if occurrences else None

@@ -1,4 +1,5 @@
-"""What cyclonedx-python-lib can't do, done on the serialized document: ``modelCard`` and checks.
+"""What cyclonedx-python-lib can't do, done on the serialized document: ``modelCard``, leaf
+``dependsOn``, and the schema checks.
 
 The library does not model ``modelCard`` (CycloneDX >= 1.5), so it is added to each model
 component after serialization: JSON by inserting a key into the component object, XML by inserting
@@ -17,16 +18,20 @@ from cyclonedx.validation import SchemabasedValidator, make_schemabased_validato
 from cyclonedx.validation.json import JsonStrictValidator
 from lxml import etree
 
+from ptmlock.exporters._common import dataset_url
 from ptmlock.models import LockedModel
 
 __all__ = [
+    "DATASET_CLASSIFICATION",
     "add_model_cards_json",
     "add_model_cards_xml",
+    "complete_dependencies",
     "model_card",
     "validate",
     "xml_namespace",
 ]
 
+DATASET_CLASSIFICATION = "unknown"  # ptmlock does not assess training data
 # Elements that follow modelCard in the 1.5-1.7 component sequence (the ones the library writes).
 _AFTER_MODEL_CARD = ("data", "cryptoProperties", "tags")
 
@@ -41,7 +46,7 @@ def model_card(model: LockedModel) -> dict[str, Any] | None:
     if model.architecture:
         params["modelArchitecture"] = model.architecture
     if model.datasets:
-        params["datasets"] = [{"type": "dataset", "name": d} for d in model.datasets]
+        params["datasets"] = [_dataset(model, name) for name in model.datasets]
     properties = [{"name": n, "value": v} for n, v in _card_properties(model)]
     card: dict[str, Any] = {}
     if params:
@@ -49,6 +54,21 @@ def model_card(model: LockedModel) -> dict[str, Any] | None:
     if properties:
         card["properties"] = properties
     return card or None
+
+
+def _dataset(model: LockedModel, name: str) -> dict[str, Any]:
+    """One training dataset in the long form consumers read, not the schema's minimal one.
+
+    lib4sbom drops the whole document (every package, not just the model) when a dataset has no
+    ``classification``. ptmlock knows only the name the model card gives, so the classification
+    says so: ``unknown``. A Hub dataset id gets its page there as ``contents.url``.
+    """
+    dataset: dict[str, Any] = {"type": "dataset", "name": name}
+    url = dataset_url(model, name)
+    if url is not None:
+        dataset["contents"] = {"url": url}
+    dataset["classification"] = DATASET_CLASSIFICATION
+    return dataset
 
 
 def _card_properties(model: LockedModel) -> list[tuple[str, str]]:
@@ -67,6 +87,17 @@ def add_model_cards_json(doc: dict[str, Any], cards: dict[str, dict[str, Any]]) 
         card = cards.get(component.get("bom-ref", ""))
         if card is not None:
             component["modelCard"] = card
+
+
+def complete_dependencies(doc: dict[str, Any]) -> None:
+    """Give every JSON dependency entry a ``dependsOn``, ``[]`` for a leaf.
+
+    The schema allows leaving it out and cyclonedx-python-lib does, but cdxgen's validator
+    (``cdx-validate``) crashes on such an entry and so calls the whole BOM invalid. An empty list
+    says the same thing. Applied to merged BOMs too: cyclonedx-py writes leaves the same way.
+    """
+    if "dependencies" in doc:  # key first, as the library (and cyclonedx-py) sort them
+        doc["dependencies"] = [{"dependsOn": [], **entry} for entry in doc["dependencies"]]
 
 
 def xml_namespace(version: SchemaVersion) -> str:
@@ -106,6 +137,10 @@ def _card_element(card: dict[str, Any], ns: str) -> etree._Element:
                 d = etree.SubElement(datasets, f"{{{ns}}}dataset")
                 etree.SubElement(d, f"{{{ns}}}type").text = dataset["type"]
                 etree.SubElement(d, f"{{{ns}}}name").text = dataset["name"]
+                if "contents" in dataset:
+                    contents = etree.SubElement(d, f"{{{ns}}}contents")
+                    etree.SubElement(contents, f"{{{ns}}}url").text = dataset["contents"]["url"]
+                etree.SubElement(d, f"{{{ns}}}classification").text = dataset["classification"]
     if card.get("properties"):
         props = etree.SubElement(element, f"{{{ns}}}properties")
         for prop in card["properties"]:

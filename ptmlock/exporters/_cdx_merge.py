@@ -5,6 +5,7 @@ library drops what it doesn't model (``modelCard``, formulation, extensions), an
 keep every byte of meaning the other tool wrote. Components and dependency entries with a bom-ref
 ptmlock also writes are replaced (so merging twice doesn't duplicate models); everything else is
 left as it was. The existing metadata component becomes the root that depends on the models.
+_cdx_meta then records the modification in the metadata (tools, timestamp, version).
 """
 
 from __future__ import annotations
@@ -104,7 +105,6 @@ def merge_json(doc: dict[str, Any], own: dict[str, Any]) -> None:
             entry["dependsOn"] = sorted(merged)
         else:
             _replace_or_append(dependencies, dependency, "ref")
-    doc["version"] = int(doc.get("version", 1)) + 1
 
 
 def load_xml(
@@ -172,7 +172,6 @@ def merge_xml(root: etree._Element, own: etree._Element, version: SchemaVersion)
             _merge_root_edges(dependencies, d, root_ref, ns)
         else:
             _replace_or_append_xml(dependencies, d, "ref")
-    root.set("version", str(int(root.get("version", "1")) + 1))
 
 
 def _merge_root_edges(

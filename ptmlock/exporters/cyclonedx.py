@@ -13,12 +13,17 @@ the serial is random and the timestamp is now, as the spec intends.
 ``--merge``: ``ExportOptions.merge`` holds an existing BOM of the same format (e.g. the project's
 Python packages from cyclonedx-py). All of its content and its metadata component are kept; the
 model components and their dependency edges are added (the metadata component depends on every
-model), the BOM ``version`` is incremented since this is a modification of that BOM. The BOM to
-merge into is user input, so it is always schema-validated first.
+model), and the metadata records the modification (_cdx_meta: ptmlock among the tools, the
+timestamp, ``version`` + 1, the serial number kept). The BOM to merge into is user input, so it is
+always schema-validated first.
+
+Endpoints come from the lock (``LockedModel.endpoint``); ``ExportOptions.endpoint`` only fills in
+models of a lock written before ptmlock recorded them (see _common).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -34,10 +39,13 @@ from ptmlock.exporters._cdx_bom import build_bom, model_ref
 from ptmlock.exporters._cdx_doc import (
     add_model_cards_json,
     add_model_cards_xml,
+    complete_dependencies,
     model_card,
     validate,
+    xml_namespace,
 )
-from ptmlock.exporters._common import lock_digest
+from ptmlock.exporters._cdx_meta import stamp_json, stamp_xml
+from ptmlock.exporters._common import lock_digest, with_endpoints
 from ptmlock.exporters.interface import Exporter, ExportOptions
 from ptmlock.models import Lock
 
@@ -64,13 +72,17 @@ def _identity(
     """Serial number and timestamp: fixed when reproducible, None (random/now) otherwise."""
     if not options.reproducible and options.source_date_epoch is None:
         return None, None
-    digest = lock_digest(lock, options.project_name, options.project_version or "", version)
+    # a merge's serial (used only when the input has none) depends on the input too
+    merged = (hashlib.sha256(options.merge).hexdigest(),) if options.merge is not None else ()
+    digest = lock_digest(
+        lock, options.project_name, options.project_version or "", version, *merged
+    )
     serial = uuid5(NAMESPACE_URL, f"urn:ptmlock:bom:{digest}")
     return serial, datetime.fromtimestamp(options.source_date_epoch or 0, tz=UTC)
 
 
-def _cards(lock: Lock, endpoint: str) -> dict[str, dict[str, Any]]:
-    cards = {model_ref(m, endpoint): model_card(m) for m in lock.models}
+def _cards(lock: Lock) -> dict[str, dict[str, Any]]:
+    cards = {model_ref(m): model_card(m) for m in lock.models}
     return {ref: card for ref, card in cards.items() if card is not None}
 
 
@@ -78,7 +90,7 @@ def _serialize(
     lock: Lock, options: ExportOptions, fmt: OutputFormat, version: SchemaVersion
 ) -> str:
     serial, timestamp = _identity(lock, options, version.to_version())
-    bom = build_bom(lock, options, serial=serial, timestamp=timestamp)
+    bom = build_bom(lock, options, version, serial=serial, timestamp=timestamp)
     return make_outputter(bom, fmt, version).output_as_string(indent=2)
 
 
@@ -99,15 +111,18 @@ class CycloneDxJsonExporter(Exporter):
     default_suffix = ".cdx.json"
 
     def export(self, lock: Lock, options: ExportOptions) -> bytes:
+        lock = with_endpoints(lock, options.endpoint)
         if options.merge is not None:
             doc, version = _cdx_merge.load_json(options.merge, options.spec_version)
             _cdx_merge.check_input(options.merge, OutputFormat.JSON, version)
             own = json.loads(_serialize(lock, options, OutputFormat.JSON, version))
             _cdx_merge.merge_json(doc, own)
+            stamp_json(doc, own)
         else:
             version = spec_version(options.spec_version)
             doc = json.loads(_serialize(lock, options, OutputFormat.JSON, version))
-        add_model_cards_json(doc, _cards(lock, options.endpoint))
+        add_model_cards_json(doc, _cards(lock))
+        complete_dependencies(doc)
         text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
         if options.validate:  # XML is always checked below: the XSD check is fast
             _check(text, OutputFormat.JSON, version, options.merge)
@@ -122,6 +137,7 @@ class CycloneDxXmlExporter(Exporter):
     default_suffix = ".cdx.xml"
 
     def export(self, lock: Lock, options: ExportOptions) -> bytes:
+        lock = with_endpoints(lock, options.endpoint)
         parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
         if options.merge is not None:
             root, version = _cdx_merge.load_xml(options.merge, options.spec_version, parser)
@@ -130,11 +146,12 @@ class CycloneDxXmlExporter(Exporter):
                 _serialize(lock, options, OutputFormat.XML, version).encode(), parser
             )
             _cdx_merge.merge_xml(root, own, version)
+            stamp_xml(root, own, xml_namespace(version))
         else:
             version = spec_version(options.spec_version)
             text = _serialize(lock, options, OutputFormat.XML, version)
             root = etree.fromstring(text.encode(), parser)
-        add_model_cards_xml(root, _cards(lock, options.endpoint), version)
+        add_model_cards_xml(root, _cards(lock), version)
         data: bytes = etree.tostring(
             root, xml_declaration=True, encoding="UTF-8", pretty_print=True
         )

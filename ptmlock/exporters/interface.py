@@ -18,7 +18,9 @@ class ExportOptions:
     merge: bytes | None = None  # an existing document of the same format to add the models to
     reproducible: bool = False  # fixed serial number and timestamp
     source_date_epoch: int | None = None  # SOURCE_DATE_EPOCH, when set
-    endpoint: str = "https://huggingface.co"  # the Hugging Face endpoint the lock was made from
+    # the Hub endpoint for models whose lock entry records none (locks made before ptmlock
+    # recorded it): the CLI passes HF_ENDPOINT; a recorded ``LockedModel.endpoint`` always wins
+    endpoint: str = "https://huggingface.co"
     # OCI registries the models were pushed to (``oci://HOST/NAMESPACE``): named in the BOM as
     # distribution references (``oci://HOST/<repository>:<revision>``)
     distributions: tuple[str, ...] = ()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from cyclonedx.spdx import fixup_id
 
 from ptmlock.errors import ConfigError
-from ptmlock.exporters._common import human_size, model_name, page_url, vcs_url
+from ptmlock.exporters._common import human_size, model_name, page_url, vcs_url, with_endpoints
 from ptmlock.exporters.interface import Exporter, ExportOptions
 from ptmlock.models import Lock, LockedModel
 
@@ -42,21 +42,21 @@ def _link(text: str, url: str, title: str | None = None) -> str:
     return f"[{label}]({target}{suffix})"
 
 
-def _model_cell(model: LockedModel, endpoint: str) -> str:
-    home = vcs_url(model, endpoint) or page_url(model, endpoint)
+def _model_cell(model: LockedModel) -> str:
+    home = vcs_url(model) or page_url(model)
     cell = _link(model_name(model), home)
     return f"{cell} (gated)" if model.gated else cell
 
 
-def _revision_cell(model: LockedModel, endpoint: str) -> str:
+def _revision_cell(model: LockedModel) -> str:
     short = model.revision[:7] if model.hub != "url" else f"sha256:{model.revision[:12]}"
-    return _link(short, page_url(model, endpoint), model.revision)
+    return _link(short, page_url(model), model.revision)
 
 
-def _row(model: LockedModel, endpoint: str) -> tuple[str, ...]:
+def _row(model: LockedModel) -> tuple[str, ...]:
     return (
-        _model_cell(model, endpoint),
-        _revision_cell(model, endpoint),
+        _model_cell(model),
+        _revision_cell(model),
         _cell(fixup_id(model.license) or model.license) if model.license else "unknown",
         human_size(model.total_size),
         human_count(model.parameters),
@@ -64,7 +64,7 @@ def _row(model: LockedModel, endpoint: str) -> tuple[str, ...]:
     )
 
 
-def render(lock: Lock, endpoint: str) -> str:
+def render(lock: Lock) -> str:
     """The Markdown text for ``lock``."""
     models = sorted(lock.models, key=lambda m: m.key)
     total = human_size(sum(m.total_size for m in models))
@@ -77,7 +77,7 @@ def render(lock: Lock, endpoint: str) -> str:
         "| " + " | ".join(_HEADER) + " |",
         "| " + " | ".join("---" for _ in _HEADER) + " |",
     ]
-    lines += ["| " + " | ".join(_row(m, endpoint)) + " |" for m in models]
+    lines += ["| " + " | ".join(_row(m)) + " |" for m in models]
     return "\n".join(lines) + "\n"
 
 
@@ -93,4 +93,4 @@ class MarkdownExporter(Exporter):
             raise ConfigError("markdown can't --merge", hint="paste the table where you need it")
         if options.spec_version is not None:
             raise ConfigError("markdown has no spec versions", hint="drop --spec-version")
-        return render(lock, options.endpoint).encode()
+        return render(with_endpoints(lock, options.endpoint)).encode()

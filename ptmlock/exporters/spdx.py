@@ -13,11 +13,12 @@ test dependency only.
 Layout: an ``SpdxDocument`` whose root is a ``software_Sbom`` of the project (a
 ``software_Package``, purpose ``application``) that ``dependsOn`` each model. Each locked model is
 an ``ai_AIPackage`` (purl, commit as version, download location, model page) that ``contains`` its
-files (``software_File``, each with its SHA-256), ``hasDeclaredLicense`` a
+files (``software_File``, each with its SHA-256, download URL and size), ``hasDeclaredLicense`` a
 ``simplelicensing_LicenseExpression`` (a Hub-only licence name becomes ``LicenseRef-<name>``), is
 ``trainedOn`` its datasets (``dataset_DatasetPackage``, type ``noAssertion``), and has a base model
 that is its ``ancestorOf`` (relation in the relationship's comment). Where the project uses a model
-and ptmlock's facts are one ``Annotation`` per model. Same reproducibility rules as CycloneDX.
+and ptmlock's facts are one ``Annotation`` per model. Same reproducibility rules as CycloneDX, and
+the same endpoints (the lock's, see _common). ``--spec-version`` is 3.0.1 or nothing.
 """
 
 from __future__ import annotations
@@ -33,21 +34,23 @@ from ptmlock.exporters._common import (
     base_model_purl,
     card_url,
     download_url,
+    file_url,
     lock_digest,
     model_name,
     model_purl,
     page_url,
     vcs_url,
+    with_endpoints,
 )
 from ptmlock.exporters.interface import Exporter, ExportOptions
-from ptmlock.models import Lock, LockedModel
+from ptmlock.models import Lock, LockedFile, LockedModel
 
 __all__ = ["SPEC_VERSION", "SpdxJsonExporter"]
 
 SPEC_VERSION = "3.0.1"
 CONTEXT = "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"
 _CI = "_:CreationInfo0"  # the name spdx-python-model gives it, so round trips compare equal
-_PROFILES = ["core", "software", "ai", "dataset", "simpleLicensing"]
+_PROFILES = ["core", "software", "ai", "dataset", "simpleLicensing", "extension"]
 _SUPPLIERS = {"huggingface": "Hugging Face", "pytorch_hub": "GitHub"}
 
 
@@ -111,11 +114,11 @@ def build_graph(lock: Lock, options: ExportOptions) -> dict[str, Any]:
     agent = graph.add("SoftwareAgent", "ptmlock", {"type": "SoftwareAgent", "name": "ptmlock"})
     tool = graph.add("Tool", "ptmlock", {"type": "Tool", "name": "ptmlock"})
     project = graph.add("Package", "project", _project(options))
-    models = [_add_model(graph, m, options.endpoint) for m in lock.models]
+    models = [_add_model(graph, m) for m in lock.models]
     graph.relate(project, "dependsOn", models)
     pinned = {m.id: i for m, i in zip(lock.models, models, strict=True) if m.hub == "huggingface"}
     for model, model_id in zip(lock.models, models, strict=True):
-        _add_bases(graph, model, model_id, pinned, options.endpoint)
+        _add_bases(graph, model, model_id, pinned)
     elements = [e["spdxId"] for e in graph.elements]
     sbom = graph.add(
         "Sbom", "sbom", {"type": "software_Sbom", "rootElement": [project], "element": elements}
@@ -153,15 +156,15 @@ def _project(options: ExportOptions) -> dict[str, Any]:
     return element
 
 
-def _add_model(graph: _Graph, model: LockedModel, endpoint: str) -> str:
-    purl = str(model_purl(model, endpoint))
+def _add_model(graph: _Graph, model: LockedModel) -> str:
+    purl = str(model_purl(model))
     element: dict[str, Any] = {
         "type": "ai_AIPackage",
         "name": model_name(model),
         "software_packageVersion": model.revision,
         "software_packageUrl": purl,
-        "software_downloadLocation": download_url(model, endpoint),
-        "software_homePage": page_url(model, endpoint),
+        "software_downloadLocation": download_url(model),
+        "software_homePage": page_url(model),
         "software_primaryPurpose": "model",
         "externalIdentifier": [
             {
@@ -171,9 +174,9 @@ def _add_model(graph: _Graph, model: LockedModel, endpoint: str) -> str:
             }
         ],
     }
-    element.update(_model_details(graph, model, endpoint))
+    element.update(_model_details(graph, model))
     model_id = graph.add("AIPackage", f"{model.hub} {model.id}", element)
-    graph.relate(model_id, "contains", [_file(graph, purl, f.path, f.sha256) for f in model.files])
+    graph.relate(model_id, "contains", [_file(graph, model, purl, f) for f in model.files])
     if model.license:
         graph.relate(model_id, "hasDeclaredLicense", [_license(graph, model.license)])
     graph.relate(model_id, "trainedOn", [_dataset(graph, d) for d in model.datasets])
@@ -181,9 +184,37 @@ def _add_model(graph: _Graph, model: LockedModel, endpoint: str) -> str:
     return model_id
 
 
-def _file(graph: _Graph, purl: str, path: str, sha256: str) -> str:
-    element = {"type": "software_File", "name": path, "verifiedUsing": [_sha256(sha256)]}
-    return graph.add("File", f"{purl}#{path}", element)
+def _file(graph: _Graph, model: LockedModel, purl: str, file: LockedFile) -> str:
+    """One installed file: SHA-256, where it is downloaded from, and its size.
+
+    SPDX 3.0.1 gives a ``software_File`` neither a download location nor a size: the URL is an
+    ``altDownloadLocation`` external reference, the size a ``ptmlock:size`` entry of the Extension
+    profile's ``CdxPropertiesExtension`` (made to carry CycloneDX properties, which is where
+    the CycloneDX export has it).
+    """
+    element: dict[str, Any] = {
+        "type": "software_File",
+        "name": file.path,
+        "verifiedUsing": [_sha256(file.sha256)],
+    }
+    url = file_url(model, file.path)
+    if url:
+        element["externalRef"] = [_external_ref("altDownloadLocation", url)]
+    element["extension"] = [_cdx_properties([("ptmlock:size", str(file.size))])]
+    return graph.add("File", f"{purl}#{file.path}", element)
+
+
+def _external_ref(kind: str, url: str) -> dict[str, Any]:
+    return {"type": "ExternalRef", "externalRefType": kind, "locator": [url]}
+
+
+def _cdx_properties(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    entries = [
+        {"type": "extension_CdxPropertyEntry", "extension_cdxPropName": name,
+         "extension_cdxPropValue": value}
+        for name, value in pairs
+    ]  # fmt: skip
+    return {"type": "extension_CdxPropertiesExtension", "extension_cdxProperty": entries}
 
 
 def _license(graph: _Graph, value: str) -> str:
@@ -204,15 +235,15 @@ def _dataset(graph: _Graph, name: str) -> str:
     return graph.add("Dataset", name, element)
 
 
-def _model_details(graph: _Graph, model: LockedModel, endpoint: str) -> dict[str, Any]:
+def _model_details(graph: _Graph, model: LockedModel) -> dict[str, Any]:
     details: dict[str, Any] = {}
     supplier = _SUPPLIERS.get(model.hub)
     if supplier:
         details["suppliedBy"] = graph.add(
             "Organization", supplier, {"type": "Organization", "name": supplier}
         )
-    refs = [("vcs", vcs_url(model, endpoint)), ("documentation", card_url(model, endpoint))]
-    external = [{"type": "ExternalRef", "externalRefType": t, "locator": [u]} for t, u in refs if u]
+    refs = [("vcs", vcs_url(model)), ("documentation", card_url(model))]
+    external = [_external_ref(t, u) for t, u in refs if u]
     if external:
         details["externalRef"] = external
     kinds = [k for k in (model.architecture, model.family) if k]
@@ -227,21 +258,21 @@ def _model_details(graph: _Graph, model: LockedModel, endpoint: str) -> dict[str
     return details
 
 
-def _add_bases(graph: _Graph, model: LockedModel, model_id: str, pinned: dict[str, str],
-               endpoint: str) -> None:  # fmt: skip
+def _add_bases(graph: _Graph, model: LockedModel, model_id: str, pinned: dict[str, str]) -> None:
     """``base ancestorOf model`` for each base; an unlocked base gets a minimal AIPackage.
 
     ``pinned`` maps the ids of locked Hub models to their spdxIds.
     """
     for base in model.base_models:
+        purl = str(base_model_purl(base.id, model))
         base_id = pinned.get(base.id) or graph.add(
             "AIPackage",
-            f"huggingface {base.id}",
+            purl,
             {
                 "type": "ai_AIPackage",
                 "name": base.id,
                 "software_primaryPurpose": "model",
-                "software_packageUrl": str(base_model_purl(base.id, endpoint)),
+                "software_packageUrl": purl,
             },
         )
         graph.relate(base_id, "ancestorOf", [model_id], comment=f"relation: {base.relation}")
@@ -283,10 +314,11 @@ def _datetime(value: str) -> str:
 
 
 def _check_options(options: ExportOptions) -> None:
-    if options.spec_version not in (None, SPEC_VERSION, "3.0"):
+    if options.spec_version not in (None, SPEC_VERSION):
         raise ConfigError(
-            f"SPDX spec version {options.spec_version!r} is not supported",
-            hint=f"spdx-json writes SPDX {SPEC_VERSION}",
+            f"spdx-json writes SPDX {SPEC_VERSION} only, not --spec-version {options.spec_version}",
+            hint=f"drop --spec-version or give {SPEC_VERSION} (1.5, 1.6 and 1.7 are CycloneDX "
+            "versions: --format cyclonedx-json)",
         )
     if options.merge is not None:
         raise ConfigError("spdx-json can't --merge", hint="merge into a CycloneDX BOM instead")
@@ -301,5 +333,5 @@ class SpdxJsonExporter(Exporter):
 
     def export(self, lock: Lock, options: ExportOptions) -> bytes:
         _check_options(options)
-        document = build_graph(lock, options)
+        document = build_graph(with_endpoints(lock, options.endpoint), options)
         return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()

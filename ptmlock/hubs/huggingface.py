@@ -28,6 +28,7 @@ from huggingface_hub.hf_api import ModelInfo
 from huggingface_hub.utils._headers import build_hf_headers
 
 from ptmlock import errors
+from ptmlock.endpoint import public_endpoint
 from ptmlock.env import endpoint_from_env, offline_from_env
 from ptmlock.hubs.card import LICENSE_FILES, CardFacts, card_facts, license_from_text
 from ptmlock.hubs.interface import Hub, OpenFile
@@ -117,6 +118,7 @@ class HuggingFaceHub(Hub):
             id=request.id,
             revision=info.sha,
             requested=request.requested,
+            endpoint=public_endpoint(self.endpoint),  # where the pin was made: for the SBOM
             files=files,
             used_by=request.used_by,
             loaders=request.loaders,

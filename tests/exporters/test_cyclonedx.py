@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -148,6 +149,7 @@ def test_cyclonedx_files_are_nested_components_with_sha256() -> None:
     for locked in FINETUNED.files:
         f = files[locked.path]
         assert f["type"] == "file"
+        assert f["version"] == FINETUNED.revision  # one package per model and path to lib4sbom
         assert f["hashes"] == [{"alg": "SHA-256", "content": locked.sha256}]
         assert f["externalReferences"] == [
             {
@@ -169,7 +171,14 @@ def test_cyclonedx_model_card_is_added() -> None:
         "task": "text-classification",
         "architectureFamily": "bert",
         "modelArchitecture": "DistilBertForSequenceClassification",
-        "datasets": [{"type": "dataset", "name": "stanfordnlp/sst2"}],
+        "datasets": [
+            {
+                "type": "dataset",
+                "name": "stanfordnlp/sst2",
+                "contents": {"url": "https://huggingface.co/datasets/stanfordnlp/sst2"},
+                "classification": "unknown",  # lib4sbom drops the document without one
+            }
+        ],
     }
     assert props(card) == {
         "ptmlock:library_name": ["transformers"],
@@ -237,13 +246,22 @@ def test_cyclonedx_evidence_occurrences_from_used_by() -> None:
     ]
 
 
-def test_cyclonedx_1_5_occurrences_have_no_line() -> None:
+def test_cyclonedx_1_5_occurrences_carry_the_line_in_the_location() -> None:
     doc = export_json(Lock(models=(FINETUNED,)), spec_version="1.5")
     c = component(doc, f"pkg:huggingface/{FINETUNED.id}@{FINETUNED.revision}")
-    assert {o["location"] for o in c["evidence"]["occurrences"]} == {
-        "notebooks/explore.ipynb",
-        "src/sentiment/app.py",
+    occurrences = c["evidence"]["occurrences"]
+    assert {o["location"] for o in occurrences} == {
+        "notebooks/explore.ipynb#L3",
+        "src/sentiment/app.py#L14",
     }
+    assert all("line" not in o for o in occurrences)  # 1.5 has no line
+
+
+def test_cyclonedx_1_6_occurrences_have_file_and_line() -> None:
+    doc = export_json(Lock(models=(FINETUNED,)), spec_version="1.6")
+    c = component(doc, f"pkg:huggingface/{FINETUNED.id}@{FINETUNED.revision}")
+    found = {(o["location"], o["line"]) for o in c["evidence"]["occurrences"]}
+    assert found == {("notebooks/explore.ipynb", 3), ("src/sentiment/app.py", 14)}
 
 
 def test_cyclonedx_gated_model_named_licence_and_group() -> None:
@@ -277,7 +295,35 @@ def test_cyclonedx_legacy_id_purl_has_no_namespace() -> None:
     assert c["licenses"] == [{"license": {"id": "MIT"}}]
 
 
-def test_cyclonedx_other_endpoint_sets_repository_url() -> None:
+def test_cyclonedx_names_the_endpoint_the_lock_recorded_not_the_exporting_machines() -> None:
+    mirrored = replace(LEGACY, endpoint="http://127.0.0.1:9000/hf")
+    doc = export_json(Lock(models=(mirrored,)), endpoint="https://elsewhere.example")
+    (c,) = doc["components"]
+    assert c["purl"] == (
+        f"pkg:huggingface/gpt2@{LEGACY.revision}?repository_url=http://127.0.0.1:9000/hf"
+    )
+    (f,) = c["components"]
+    assert f["externalReferences"][0]["url"].startswith("http://127.0.0.1:9000/hf/gpt2/resolve/")
+    assert "elsewhere" not in json.dumps(doc)
+
+
+def test_cyclonedx_fallback_endpoint_loses_its_credentials() -> None:
+    doc = export_json(
+        Lock(models=(LEGACY,)), endpoint="https://ci:hf_secret@hub.example:8443/?token=hf_secret"
+    )
+    assert doc["components"][0]["purl"].endswith("?repository_url=https://hub.example:8443")
+    assert "hf_secret" not in json.dumps(doc)
+
+
+def test_cyclonedx_url_model_file_has_no_version() -> None:
+    (c,) = export_json(Lock(models=(URL_MODEL,)))["components"]
+    (f,) = c["components"]
+    assert (f["name"], c["name"]) == ("yolov8n.pt", "yolov8n.pt")
+    assert "version" not in f  # else name and version would equal the model's
+
+
+def test_cyclonedx_lock_without_endpoint_uses_the_fallback() -> None:
+    """A lock written before ptmlock recorded endpoints exports as it always did."""
     doc = export_json(Lock(models=(LEGACY,)), endpoint="http://127.0.0.1:8080/")
     (c,) = doc["components"]
     assert (

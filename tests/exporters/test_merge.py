@@ -25,7 +25,12 @@ NS = {"c": "http://cyclonedx.org/schema/bom/1.6"}
 
 
 def _valid(data: bytes, fmt: OutputFormat) -> None:
-    error = make_schemabased_validator(fmt, SchemaVersion.V1_6).validate_str(data.decode())
+    _valid_version(data, fmt, "1.6")
+
+
+def _valid_version(data: bytes, fmt: OutputFormat, version: str) -> None:
+    schema = SchemaVersion.from_version(version)
+    error = make_schemabased_validator(fmt, schema).validate_str(data.decode())
     assert error is None, str(error)
 
 
@@ -46,14 +51,56 @@ def test_merge_json_keeps_every_original_component_and_metadata() -> None:
     existing = (DATA / "python-env.cdx.json").read_bytes()
     original = json.loads(existing)
     merged = _merge_json(existing, full_lock())
-    assert merged["metadata"] == original["metadata"]  # the project stays the root
+    # the project stays the root; what else the other tool wrote is kept
+    assert _without(merged["metadata"], "timestamp", "tools") == _without(
+        original["metadata"], "timestamp", "tools"
+    )
     for c in original["components"]:
         assert c in merged["components"]
     models = [c for c in merged["components"] if c["type"] == "machine-learning-model"]
     assert len(models) == 7  # six locked models + one unlocked base model
     assert merged["version"] == original.get("version", 1) + 1
-    rest = ("components", "dependencies", "version")
+    rest = ("components", "dependencies", "version", "metadata", "serialNumber")
     assert _without(merged, *rest) == _without(original, *rest)
+
+
+def test_merge_json_records_who_changed_the_bom_and_when() -> None:
+    existing = (DATA / "python-env.cdx.json").read_bytes()
+    original = json.loads(existing)
+    merged = _merge_json(existing, Lock(models=(LEGACY,)), source_date_epoch=1_800_000_000)
+    metadata = merged["metadata"]
+    assert metadata["timestamp"] == "2027-01-15T08:00:00+00:00"  # the merge's, not the input's
+    tools = metadata["tools"]["components"]
+    assert tools[:-1] == original["metadata"]["tools"]["components"]
+    assert (tools[-1]["type"], tools[-1]["name"]) == ("application", "ptmlock")
+    assert merged["version"] == original.get("version", 1) + 1
+    assert merged["serialNumber"].startswith("urn:uuid:")  # the input had none: one is added
+    again = _merge_json(json.dumps(merged).encode(), Lock(models=(LEGACY,)))
+    assert [t["name"] for t in again["metadata"]["tools"]["components"]].count("ptmlock") == 1
+    assert again["serialNumber"] == merged["serialNumber"]  # a new version of the same BOM
+    assert again["version"] == merged["version"] + 1
+
+
+def test_merge_json_converts_legacy_tools_to_components() -> None:
+    legacy = {
+        "bomFormat": "CycloneDX", "specVersion": "1.5", "version": 2,
+        "serialNumber": "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79",
+        "metadata": {"tools": [{"vendor": "Acme", "name": "scanner", "version": "9"}]},
+        "components": [{"type": "library", "name": "left-pad", "version": "1.3.0"}],
+    }  # fmt: skip
+    merged = _merge_json(json.dumps(legacy).encode(), Lock(models=(LEGACY,)), check=False)
+    assert merged["serialNumber"] == legacy["serialNumber"]
+    tools = merged["metadata"]["tools"]["components"]
+    assert tools[0] == {"type": "application", "group": "Acme", "name": "scanner", "version": "9"}
+    assert tools[1]["name"] == "ptmlock"
+    _valid_version(json.dumps(merged).encode(), OutputFormat.JSON, "1.5")
+
+
+def test_merge_json_gives_leaf_dependencies_an_empty_depends_on() -> None:
+    existing = (DATA / "python-env.cdx.json").read_bytes()
+    assert any("dependsOn" not in d for d in json.loads(existing)["dependencies"])
+    merged = _merge_json(existing, full_lock())
+    assert all(isinstance(d["dependsOn"], list) for d in merged["dependencies"])
 
 
 def test_merge_json_root_depends_on_packages_and_models() -> None:
@@ -153,18 +200,54 @@ def test_merge_with_a_bom_cyclonedx_py_makes_now(tmp_path: Path, version: str, f
     assert {"requests", "urllib3", "gpt2"} <= names
 
 
-def test_merge_xml_without_metadata_component_adds_the_project() -> None:
+def _merge_into_xml(metadata: bytes, version: int) -> etree._Element:
+    """LEGACY merged into a 1.6 XML BOM of ``version`` holding only ``metadata``, checked valid."""
     bare = (
         b'<?xml version="1.0" encoding="UTF-8"?>\n'
-        b'<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="3"><metadata>'
-        b"<timestamp>2023-11-14T22:13:20Z</timestamp>"
-        b'<properties><property name="x">y</property></properties></metadata></bom>'
+        b'<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="%d">'
+        b"<metadata>%s</metadata></bom>" % (version, metadata)
     )
     data = get_exporter("cyclonedx-xml").export(Lock(models=(LEGACY,)), ExportOptions(merge=bare))
     _valid(data, OutputFormat.XML)
-    merged = etree.fromstring(data)
+    return etree.fromstring(data)
+
+
+def test_merge_xml_without_metadata_component_adds_the_project() -> None:
+    merged = _merge_into_xml(
+        b"<timestamp>2023-11-14T22:13:20Z</timestamp>"
+        b'<properties><property name="x">y</property></properties>',
+        version=3,
+    )
     assert merged.get("version") == "4"
     metadata = merged.find("c:metadata", NS)
     assert metadata is not None
     names = [etree.QName(e).localname for e in metadata]
-    assert names == ["timestamp", "component", "properties"]
+    assert names == ["timestamp", "tools", "component", "properties"]
+    assert merged.xpath("string(c:metadata/c:tools//c:name)", namespaces=NS) == "ptmlock"
+
+
+def test_merge_xml_records_who_changed_the_bom_and_when() -> None:
+    existing = (DATA / "python-env.cdx.xml").read_bytes()
+    options = ExportOptions(merge=existing, source_date_epoch=1_800_000_000)
+    merged = etree.fromstring(get_exporter("cyclonedx-xml").export(Lock(models=(LEGACY,)), options))
+    original = etree.fromstring(existing)
+    assert merged.xpath("string(c:metadata/c:timestamp)", namespaces=NS) == (
+        "2027-01-15T08:00:00+00:00"
+    )
+    tools = "c:metadata/c:tools/c:components/c:component/c:name/text()"
+    assert merged.xpath(tools, namespaces=NS) == [*original.xpath(tools, namespaces=NS), "ptmlock"]
+    assert int(merged.get("version", "0")) == int(original.get("version", "1")) + 1
+    assert merged.get("serialNumber", "").startswith("urn:uuid:")
+
+
+def test_merge_xml_converts_legacy_tools() -> None:
+    merged = _merge_into_xml(
+        b"<tools><tool><vendor>Acme</vendor><name>scanner</name><version>9</version></tool></tools>",
+        version=1,
+    )
+    (scanner,) = merged.xpath("c:metadata/c:tools/c:components/c:component[1]", namespaces=NS)
+    assert scanner.get("type") == "application"
+    assert [(etree.QName(e).localname, e.text) for e in scanner] == [
+        ("group", "Acme"), ("name", "scanner"), ("version", "9"),
+    ]  # fmt: skip
+    assert not merged.xpath("//c:tool", namespaces=NS)

@@ -14,7 +14,7 @@ from ptmlock.errors import ConfigError
 from ptmlock.exporters import get_exporter
 from ptmlock.exporters.interface import ExportOptions
 from ptmlock.exporters.spdx import license_expression
-from ptmlock.models import Lock
+from ptmlock.models import Lock, LockedModel
 
 from .locks import FINETUNED, GATED, LEGACY, URL_MODEL, full_lock
 
@@ -152,8 +152,46 @@ def test_spdx_reproducible_bytes() -> None:
     assert b'"created": "2023-11-14T22:13:20Z"' in first
 
 
-def test_spdx_rejects_merge_and_other_versions() -> None:
+def test_spdx_rejects_merge() -> None:
     with pytest.raises(ConfigError, match="merge"):
         get_exporter("spdx-json").export(Lock(), ExportOptions(merge=b"{}"))
-    with pytest.raises(ConfigError, match=r"2\.3"):
-        get_exporter("spdx-json").export(Lock(), ExportOptions(spec_version="2.3"))
+
+
+@pytest.mark.parametrize("version", ["2.3", "3.0", "3", "1.6", "3.0.1 "])
+def test_spdx_rejects_every_spec_version_but_3_0_1(version: str) -> None:
+    with pytest.raises(ConfigError, match=rf"SPDX 3\.0\.1 only, not --spec-version {version}"):
+        get_exporter("spdx-json").export(Lock(), ExportOptions(spec_version=version))
+
+
+def test_spdx_accepts_spec_version_3_0_1() -> None:
+    options = ExportOptions(spec_version="3.0.1", reproducible=True)
+    assert get_exporter("spdx-json").export(Lock(models=(LEGACY,)), options) == get_exporter(
+        "spdx-json"
+    ).export(Lock(models=(LEGACY,)), ExportOptions(reproducible=True))
+
+
+def _cdx_property(element: dict[str, Any], name: str) -> str:
+    (extension,) = element["extension"]
+    assert extension["type"] == "extension_CdxPropertiesExtension"
+    values = [
+        p["extension_cdxPropValue"]
+        for p in extension["extension_cdxProperty"]
+        if p["extension_cdxPropName"] == name
+    ]
+    assert len(values) == 1, values
+    return str(values[0])
+
+
+@pytest.mark.parametrize("locked", [FINETUNED, URL_MODEL], ids=lambda m: m.hub)
+def test_spdx_files_carry_download_location_and_size(locked: LockedModel) -> None:
+    doc = export(Lock(models=(locked,)))
+    (document,) = of_type(doc, "SpdxDocument")
+    assert "extension" in document["profileConformance"]
+    files = {e["name"]: e for e in of_type(doc, "software_File")}
+    assert set(files) == {f.path for f in locked.files}
+    for f in locked.files:
+        url = f.url or f"https://huggingface.co/{locked.id}/resolve/{locked.revision}/{f.path}"
+        assert files[f.path]["externalRef"] == [
+            {"type": "ExternalRef", "externalRefType": "altDownloadLocation", "locator": [url]}
+        ]
+        assert _cdx_property(files[f.path], "ptmlock:size") == str(f.size)
