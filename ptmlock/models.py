@@ -17,12 +17,16 @@ __all__ = [
     "LockedModel",
     "ModelRequest",
     "Reference",
+    "ScanHub",
     "ScanResult",
     "Skipped",
 ]
 
 HubName = Literal["huggingface", "pytorch_hub", "url"]
 HUBS: tuple[HubName, ...] = ("huggingface", "pytorch_hub", "url")
+# what a scan may report: also ``other``, ecosystems no hub here can lock yet (Ollama tags,
+# torchaudio bundles, demucs, rembg, Keras applications, ...), named ``<ecosystem>/<name>``
+ScanHub = Literal["huggingface", "pytorch_hub", "url", "other"]
 Confidence = Literal["high", "medium", "low"]
 
 
@@ -30,14 +34,17 @@ Confidence = Literal["high", "medium", "low"]
 class Reference:
     """One place in a project that loads (or names) a model.
 
-    ``model`` is None when the site loads a model whose name can't be found statically; ``reason``
-    then says why. ``how`` tells how the value reached the call (``literal``, ``constant``,
-    ``default``, ``argparse``, ``env-default``, ``config``, ``collection``, ``doc``, ...).
+    ``file:line`` is where the model is named: the literal (or the config, shell or doc line),
+    which for a literal passed straight to the loader is the loading call itself. ``chain`` says
+    how it gets from there to the loading call, one ``file:line what`` hop each. ``model`` is None
+    when the site loads a model whose name can't be found statically; ``reason`` then says why.
+    ``how`` tells how the value reached the call (``literal``, ``constant``, ``default``,
+    ``argparse``, ``env-default``, ``config``, ``collection``, ``doc``, ...).
     """
 
     file: str  # relative to the scanned root, "/"-separated
     line: int
-    hub: HubName
+    hub: ScanHub
     model: str | None
     revision: str | None = None
     api: str  # the loader, e.g. "transformers.AutoModel.from_pretrained"
@@ -49,6 +56,7 @@ class Reference:
     reason: str | None = None  # why ``model`` is None
     family: str | None = None
     modality: str | None = None
+    chain: tuple[str, ...] = ()  # hops from where it is named to the loading call
 
     @property
     def resolved(self) -> bool:

@@ -66,13 +66,17 @@ def test_scan_no_resolve_json_inventory_needs_no_network(
     assert code == 0 and len(mirror.requests) == before
     refs = json.loads(out)["references"]
     found = {(r["file"], r["line"], r["model"], r["revision"]) for r in refs}
-    assert found == {
-        ("app.py", 8, "org/encoder", None),
-        ("app.py", 9, "org/encoder", None),
+    assert found == {  # where each model is written; the chain leads to the loading calls
+        ("app.py", 4, "org/encoder", None),
         ("app.py", 10, "org/classifier", "v1.0"),
         ("app.py", 11, "org/llm", None),
-        ("app.py", 12, "org/summarizer", None),
+        ("app.py", 7, "org/summarizer", None),
     }
+    encoder = [r["chain"][-1] for r in refs if r["model"] == "org/encoder"]
+    assert sorted(encoder) == [
+        "app.py:8 transformers.AutoTokenizer.from_pretrained()",
+        "app.py:9 transformers.AutoModel.from_pretrained()",
+    ]
     for ref in refs:
         assert {"file", "line", "hub", "model", "revision", "api"} <= ref.keys()
     assert not (project / "ptm.lock").exists()

@@ -7,6 +7,6 @@ load a model (``signatures``), how a loader spells an id (``transforms``), model
 (``families``).
 """
 
-from ptmlock.scan.scanner import scan
+from ptmlock.scan.scanner import scan, scan_files
 
-__all__ = ["scan"]
+__all__ = ["scan", "scan_files"]

@@ -1,145 +1,64 @@
-"""The scan's content-addressed cache: detector results by key, and file facts by stat.
+"""The scan's cache: phase-1 facts by content hash, file hashes by stat, and the last result.
 
-Soundness: a detector result is keyed on the file's bytes (sha256), the detector (name, ptmlock
-version, source of the scan and detector modules), the project's directory set (local paths are
-not models), and, for files that run through the Python analysis (``.py``, notebooks, Markdown),
-the hashes of every project module they import, transitively (a regex over the text finds imports:
-over-approximate, never under), since imported constants change what a loader receives. A file's
-hash, marker verdict and imports are kept by (size, mtime_ns, inode), like git's index, and only
-for files older than 2 s, so a re-scan of an unchanged tree reads no file at all.
+- A file's facts (references, candidates, Python index) depend on its bytes and the detectors
+  that read it alone, so they are kept by (sha256, detectors); the Python summaries, the bulky
+  part, live apart in content-addressed files loaded only when phase 2 needs one.
+- A file's sha256 and marker verdict are kept by (size, mtime_ns, inode), like git's index, and
+  only for files older than 2 s, so a re-scan of an unchanged tree reads no file at all.
+- The final result is kept under a key over every file's (path, sha256, detectors), the
+  project's folders and ``[tool.ptmlock]``: an unchanged tree is answered without linking.
+
+Everything is keyed on the scanner's own source too (``cache_fingerprint``), and losing the
+cache only costs a re-scan, so nothing here is flushed to disk.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
+import marshal
 import os
-import re
+import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from ptmlock.atomic import write_atomic
-from ptmlock.models import Reference
 from ptmlock.scan.detectors.interface import Detector
 
-__all__ = [
-    "PYTHONISH",
-    "Facts",
-    "ScanCache",
-    "cache_fingerprint",
-    "directory_digest",
-    "import_names",
-    "result_key",
-]
+__all__ = ["RACY_NS", "ScanCache", "cache_fingerprint", "digest"]
 
 logger = logging.getLogger(__name__)
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 RACY_NS = 2_000_000_000  # a file modified this close to a scan may change again unseen by mtime
-PYTHONISH = frozenset({"python", "notebook", "markdown"})  # run the Python analysis
-# the source of every module of the scan package is part of every key
-_SECTIONS = ("files", "results")
+
+Stat = tuple[int, int, int]  # size, mtime_ns, inode
+FileRecord = tuple[int, int, int, str, tuple[str, ...]]  # stat, sha256, detectors
 
 
-@dataclass(frozen=True, slots=True)
-class Facts:
-    """What the scan needs to know of a file, kept by (size, mtime, inode) so a re-scan of an
-    unchanged file does not even read it."""
-
-    sha256: str
-    detectors: tuple[str, ...]  # the detectors whose marker bytes it contains
-    imports: tuple[str, ...]  # dotted names it may import (Python-like files only)
-
-
-# -- keys -----------------------------------------------------------------------------------------
-def directory_digest(directories: Iterable[str]) -> str:
-    """The directories a hub id could name (``ProjectContext.directories``), as one hash: part
-    of every key, so a new top-level or second-level folder re-runs the detectors, a deeper one
-    does not."""
-    return hashlib.sha256("\n".join(sorted(directories)).encode()).hexdigest()
-
-
-def result_key(
-    detector: str,
-    relpath: str,
-    facts: Facts,
-    shape: str,
-    facts_of: Callable[[str], Facts],
-    modules: dict[str, str],
-) -> str:
-    """The key of ``detector``'s result on ``relpath``; ``shape`` is the ``directory_digest``."""
-    parts = [detector, relpath, facts.sha256, shape]
-    if detector in PYTHONISH:  # imported constants reach loaders: key on imported modules
-        deps = _closure(relpath, facts_of, modules)
-        parts += [f"{dep}={facts_of(dep).sha256}" for dep in deps]
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
-
-
-def _closure(relpath: str, facts_of: Callable[[str], Facts], modules: dict[str, str]) -> list[str]:
-    """Project modules ``relpath`` imports, transitively (an over-approximation)."""
-    seen: set[str] = set()
-    todo = [relpath]
-    while todo:
-        for name in facts_of(todo.pop()).imports:
-            for dep in _modules_named(name, modules):
-                if dep not in seen and dep != relpath:
-                    seen.add(dep)
-                    todo.append(dep)
-    return sorted(seen)
-
-
-_IMPORT = re.compile(r"\bfrom\s+(\.*[\w.]*)\s+import\s+([\w\s,()*]+)|\bimport\s+([\w.]+)")
-
-
-def import_names(relpath: str, text: str) -> Iterator[str]:
-    """Absolute dotted names ``text`` may import (``from a import b`` gives ``a`` and ``a.b``)."""
-    package = relpath.rsplit("/", 1)[0].replace("/", ".") if "/" in relpath else ""
-    for match in _IMPORT.finditer(text):
-        base, names, plain = match.groups()
-        if plain:
-            yield plain
-            continue
-        absolute = _absolute(base, package)
-        if absolute:
-            yield absolute
-        for name in re.findall(r"\w+", names):
-            yield f"{absolute}.{name}" if absolute else name
-
-
-def _modules_named(dotted: str, modules: dict[str, str]) -> Iterator[str]:
-    parts = dotted.split(".")
-    for i in range(len(parts), 0, -1):
-        if (found := modules.get(".".join(parts[:i]))) is not None:
-            yield found
-
-
-def _absolute(base: str, package: str) -> str:
-    dots = len(base) - len(base.lstrip("."))
-    if not dots:
-        return base
-    parts = package.split(".") if package else []
-    parts = parts[: len(parts) - (dots - 1)] if dots > 1 else parts
-    return ".".join([*parts, base[dots:]] if base[dots:] else parts)
+def digest(parts: Iterable[str]) -> str:
+    """One sha256 over ``parts`` (each NUL-terminated)."""
+    hasher = hashlib.sha256()
+    for part in parts:
+        hasher.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    return hasher.hexdigest()
 
 
 @lru_cache(maxsize=1)
 def _source_digest() -> str:
     here = Path(__file__).parent
-    files = sorted(here.rglob("*.py"))
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.relative_to(here).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
+    hasher = hashlib.sha256()
+    for path in sorted(here.rglob("*.py")):
+        hasher.update(path.relative_to(here).as_posix().encode() + b"\0" + path.read_bytes())
+    return hasher.hexdigest()
 
 
 def cache_fingerprint(detectors: Sequence[Detector]) -> str:
-    """What every cached result depends on besides its key: format, version, detectors' code."""
+    """What every cached fact depends on besides its key: format, version, scanner code."""
     try:
         version = metadata.version("ptmlock")
     except metadata.PackageNotFoundError:
@@ -148,71 +67,117 @@ def cache_fingerprint(detectors: Sequence[Detector]) -> str:
     return f"{CACHE_FORMAT}:{version}:{names}:{_source_digest()}"
 
 
-# -- the store ------------------------------------------------------------------------------------
 class ScanCache:
-    """One JSON file per scanned root: file facts by (size, mtime, inode), and detector results by
-    key. Entries a scan did not use are dropped when it saves. Disabled, it keeps nothing."""
+    """One file per scanned root (stat records, facts, the last result) and a shared folder of
+    Python summaries. Entries a scan did not use are dropped when it saves. Disabled, it keeps
+    nothing on disk (summaries stay in memory for the one scan)."""
 
     def __init__(self, directory: Path, root: Path, fingerprint: str, *, enabled: bool) -> None:
         name = hashlib.sha256(str(root).encode()).hexdigest()[:32]
-        self.path = directory / f"{name}.json"
+        self.directory, self.path = directory, directory / f"{name}.marshal"
+        tag = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
+        self.blobs = directory / f"summaries-{tag}"
         self.fingerprint, self.enabled = fingerprint, enabled
         self.started = time.time_ns()
         old = self._load() if enabled else {}
-        self.old_files: dict[str, list[Any]] = old.get("files", {})
-        self.old_results: dict[str, list[dict[str, Any]]] = old.get("results", {})
-        self.files: dict[str, list[Any]] = {}
-        self.results: dict[str, list[dict[str, Any]]] = {}
-        self.dirty = False
+        self.old_files: dict[str, FileRecord] = old.get("files", {})
+        self.old_facts: dict[str, Any] = old.get("facts", {})
+        self.old_result: tuple[str, Any] | None = old.get("result")
+        self.files: dict[str, FileRecord] = {}
+        self.facts_: dict[str, Any] = {}
+        self.result_: tuple[str, Any] | None = None
+        self.memory: dict[str, bytes] = {}  # summaries made this scan, by key
 
     def _load(self) -> dict[str, Any]:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = marshal.loads(self.path.read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
             return {}
-        valid = isinstance(data, dict) and data.get("fingerprint") == self.fingerprint
-        return data if valid and all(isinstance(data.get(k), dict) for k in _SECTIONS) else {}
+        if not isinstance(data, dict) or data.get("fingerprint") != self.fingerprint:
+            return {}
+        return data
 
-    def facts(self, relpath: str, stat: os.stat_result) -> Facts | None:
+    # -- file hashes by stat --------------------------------------------------------------
+    def record(self, relpath: str, stat: os.stat_result) -> FileRecord | None:
+        """The (stat, sha256, detectors) remembered for an unchanged file, else None."""
         record = self.old_files.get(relpath)
-        if not record or record[:3] != [stat.st_size, stat.st_mtime_ns, stat.st_ino]:
-            return None
-        try:
-            return Facts(record[3], tuple(record[4]), tuple(record[5]))
-        except (IndexError, TypeError):
-            return None
+        if record and tuple(record[:3]) == (stat.st_size, stat.st_mtime_ns, stat.st_ino):
+            return record
+        return None
 
-    def remember(self, relpath: str, stat: os.stat_result, facts: Facts) -> None:
+    def remember(
+        self, relpath: str, stat: os.stat_result, sha: str, names: tuple[str, ...]
+    ) -> None:
         if self.enabled and stat.st_mtime_ns < self.started - RACY_NS:
-            key = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
-            self.files[relpath] = [*key, facts.sha256, list(facts.detectors), list(facts.imports)]
-            self.dirty |= self.old_files.get(relpath) != self.files[relpath]
+            self.files[relpath] = (stat.st_size, stat.st_mtime_ns, stat.st_ino, sha, names)
 
-    def get(self, key: str) -> list[Reference] | None:
-        raw = self.old_results.get(key)
-        if raw is None:
-            return None
-        try:
-            found = [Reference(**{**item, "files": tuple(item["files"])}) for item in raw]
-        except (TypeError, KeyError):
-            return None
-        self.results[key] = raw
+    # -- facts by content -----------------------------------------------------------------
+    def facts(self, key: str) -> Any | None:
+        found = self.old_facts.get(key)
+        if found is not None:
+            self.facts_[key] = found
         return found
 
-    def put(self, key: str, references: list[Reference]) -> None:
-        if self.enabled:
-            self.results[key] = [asdict(ref) for ref in references]
-            self.dirty = True
+    def put_facts(self, key: str, facts: Any, summary: bytes | None) -> None:
+        self.facts_[key] = facts
+        if summary is not None:
+            self.memory[key] = summary
+            if self.enabled:
+                self._write_blob(key, summary)
+
+    def summary(self, key: str) -> bytes | None:
+        if key in self.memory:
+            return self.memory[key]
+        try:
+            return (self.blobs / key[:2] / key).read_bytes()
+        except OSError:
+            return None
+
+    def _write_blob(self, key: str, data: bytes) -> None:
+        path = self.blobs / key[:2] / key
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, data, durable=False)
+        except OSError as error:
+            logger.warning("could not write the scan cache %s: %s", path, error)
+
+    # -- the last result ------------------------------------------------------------------
+    def result(self, key: str, facts_keys: Iterable[str]) -> Any | None:
+        """The last result when its key is ``key``; the facts it came from are kept too."""
+        if self.old_result is None or self.old_result[0] != key:
+            return None
+        self.result_ = self.old_result
+        for facts_key in facts_keys:
+            if facts_key in self.old_facts:
+                self.facts_[facts_key] = self.old_facts[facts_key]
+        return self.old_result[1]
+
+    def put_result(self, key: str, value: Any) -> None:
+        self.result_ = (key, value)
 
     def save(self) -> None:
-        unchanged = len(self.files) == len(self.old_files)
-        if not self.enabled or (
-            not self.dirty and unchanged and len(self.results) == len(self.old_results)
-        ):
+        if not self.enabled:
             return
-        payload = {"fingerprint": self.fingerprint, "files": self.files, "results": self.results}
+        unchanged = (
+            self.files == self.old_files
+            and self.facts_.keys() == self.old_facts.keys()
+            and self.result_ == self.old_result
+        )
+        if unchanged:
+            return
+        payload = {"fingerprint": self.fingerprint, "files": self.files, "facts": self.facts_,
+                   "result": self.result_}  # fmt: skip
         try:
-            data = json.dumps(payload, separators=(",", ":")).encode()
-            write_atomic(self.path, data, durable=False)  # a cache: losing it costs a re-scan
-        except OSError as error:
+            write_atomic(self.path, marshal.dumps(payload), durable=False)
+        except (OSError, ValueError) as error:
             logger.warning("could not write the scan cache %s: %s", self.path, error)
+        self._drop_old_blobs()
+
+    def _drop_old_blobs(self) -> None:
+        """Summaries of another scanner version are never read again."""
+        try:
+            stale = [p for p in self.directory.glob("summaries-*") if p != self.blobs]
+        except OSError:
+            return
+        for path in stale:
+            shutil.rmtree(path, ignore_errors=True)

@@ -1,18 +1,20 @@
 """``scan(root)``: every model reference in a project, from every kind of file.
 
 The pipeline: walk the tree (skipping what is not the project's own code, see
-``ptmlock.scan.walk``), build the ``ProjectContext``, drop files that contain none of their
-detectors' cheap marker bytes, look the rest up in the cache (``ptmlock.scan.cache``, which says
-what a key covers), run the detectors on the misses (in a process pool when there are many), then
-apply ``[tool.ptmlock]`` (ignore, declared models), label families and sort.
+``ptmlock.scan.walk``); phase 1 reads each file that some detector handles and whose text holds
+one of its marker bytes into ``FileFacts`` (cached by content hash, misses read in a process
+pool when there are many); phase 2 links them across the project (``ptmlock.scan.link``); then
+``[tool.ptmlock]`` applies (ignore, declared models), families are labelled and the references
+sorted. An unchanged tree is answered from the last result without linking again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import marshal
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -20,31 +22,23 @@ from typing import Any
 
 from ptmlock.models import Reference, ScanResult, Skipped
 from ptmlock.project_config import PYPROJECT, ProjectConfig, load_config
-from ptmlock.scan.cache import (
-    PYTHONISH,
-    Facts,
-    ScanCache,
-    cache_fingerprint,
-    directory_digest,
-    import_names,
-    result_key,
-)
-from ptmlock.scan.detectors.interface import Detector, ProjectContext
+from ptmlock.scan.cache import ScanCache, cache_fingerprint, digest
+from ptmlock.scan.detectors.interface import Detector, FileFacts
 from ptmlock.scan.detectors.registry import default_detectors
 from ptmlock.scan.families import family_of
+from ptmlock.scan.link import FileEntry, link_project
+from ptmlock.scan.python.ir import Summary
+from ptmlock.scan.python.project import Index, index_of
 from ptmlock.scan.walk import walk_project
 
-__all__ = ["default_cache_dir", "scan", "walk_project"]
+__all__ = ["default_cache_dir", "scan", "scan_files"]
 
 logger = logging.getLogger(__name__)
 
-POOL_THRESHOLD = 48  # below this many files to parse, a process pool costs more than it saves
+POOL_THRESHOLD = 48  # below this many files to read, a process pool costs more than it saves
 MAX_BYTES = {".ipynb": 32 << 20}
 DEFAULT_MAX_BYTES = 4 << 20
-# the Python detector's own pre-check, when its signature table can't be imported
-_PYTHON_FALLBACK = ("from_pretrained", "import *", "transformers", "diffusers", "torch", "timm",
-                    "huggingface_hub", "sentence_transformers", "open_clip", "clip", "whisper",
-                    "spacy", "ultralytics", "onnx", "llama_cpp", "peft", "gguf")  # fmt: skip
+_DOC_SUFFIXES = (".md", ".markdown", ".mdx", ".rst")
 
 
 def default_cache_dir() -> Path:
@@ -71,68 +65,74 @@ def scan(
     config = config if config is not None else load_config(root)
     detectors = list(detectors) if detectors is not None else default_detectors()
     tree = walk_project(root, config.exclude, [d.handles for d in detectors])
-    context = _context(root, tree.files, tree.directories)
+    directories = frozenset(d for d in tree.directories if d.count("/") <= 1)
     fingerprint = cache_fingerprint(detectors)
     store = ScanCache(cache_dir or default_cache_dir(), root, fingerprint, enabled=cache)
-    plan = _Plan(root, context, detectors, store)
+    plan = _Plan(root, detectors, store)
     for relpath in tree.files:
         plan.add(relpath)
-    results = plan.run(jobs)
+    key = plan.key(fingerprint, directories)
+    cached = store.result(key, plan.keys.values())
+    if cached is not None:
+        found, skipped = _decode(cached)
+    else:
+        entries = plan.read(jobs)
+        found = link_project(entries, plan.summary, directories)
+        skipped = plan.skipped
+        store.put_result(key, _encode(found, skipped))
     store.save()
-    references = _finish(results, config, root)
-    logger.info("scanned %d files: %d references", len(plan.facts), len(references))
+    references = _finish(found, config, root)
+    logger.info("scanned %d files: %d references", len(plan.keys), len(references))
     return ScanResult(
         references=references,
-        skipped=tuple(tree.skipped) + tuple(plan.skipped),
-        files_scanned=len(plan.facts),
+        skipped=tuple(tree.skipped) + tuple(plan.unreadable) + tuple(skipped),
+        files_scanned=len(plan.shas),
     )
 
 
-def _context(root: Path, files: Iterable[str], directories: Iterable[str]) -> ProjectContext:
-    """The module map: each .py file by its path from the root, then by the name Python
-    imports it as (registered last, so it is the file's own name for relative imports)."""
-    python = [relpath for relpath in files if relpath.endswith(".py")]
-    packages = {relpath.rpartition("/")[0] for relpath in python if relpath.endswith("__init__.py")}
-    modules: dict[str, str] = {}
-    for relpath in python:
-        parts = relpath[:-3].split("/")
-        if parts[-1] == "__init__":
-            parts.pop()
-        if parts:
-            modules.setdefault(".".join(parts), relpath)
-    for relpath in python:
-        name = _import_name(relpath, packages)
-        if name and modules.get(name, relpath) == relpath:
-            modules.pop(name, None)
-            modules[name] = relpath
-    shallow = frozenset(d for d in directories if d.count("/") <= 1)  # see ProjectContext
-    return ProjectContext(root=root, modules=modules, directories=shallow)
+def scan_files(
+    files: Mapping[str, str],
+    *,
+    directories: Iterable[str] = (),
+    detectors: Sequence[Detector] | None = None,
+) -> list[Reference]:
+    """The references in a project given as text (relpath -> content), without touching disk:
+    both phases, no cache, no ``[tool.ptmlock]``. ``directories`` are the project's folders
+    (a Hub-shaped id naming one is a local path); by default those the paths imply."""
+    detectors = list(detectors) if detectors is not None else default_detectors()
+    folders = set(directories) or {
+        "/".join(p.split("/")[: i + 1]) for p in files for i in range(min(p.count("/"), 2))
+    }
+    entries: dict[str, FileEntry] = {}
+    summaries: dict[str, bytes | None] = {}
+    for relpath, text in files.items():
+        data = text.encode("utf-8", "surrogateescape")
+        names = ".".join(
+            d.name for d in detectors
+            if d.handles(relpath) and (d.markers is None or any(m in data for m in d.markers))
+        )  # fmt: skip
+        if names:
+            facts, summaries[relpath] = _read_task(detectors, (relpath, names, text))
+            entries[relpath] = _entry(relpath, facts)
 
+    def load(relpath: str) -> Summary | None:
+        data = summaries.get(relpath)
+        return Summary.load(marshal.loads(data)) if data else None
 
-def _import_name(relpath: str, packages: set[str]) -> str:
-    """How Python imports ``relpath``: its path below the nearest folder that is not a
-    package (no ``__init__.py``), as for ``src/pkg/mod.py`` or ``app/pkg/mod.py`` -> ``pkg.mod``."""
-    parts = relpath[:-3].split("/")
-    if parts[-1] == "__init__":
-        parts.pop()
-    start = len(parts) - 1
-    while start > 0 and "/".join(parts[:start]) in packages:
-        start -= 1
-    return ".".join(parts[start:])
+    shallow = frozenset(d for d in folders if d.count("/") <= 1)
+    return sorted({_labelled(ref) for ref in link_project(entries, load, shallow)}, key=_order)
 
 
 class _Plan:
-    """Which detector reads which file, under which cache key; then running the misses."""
+    """Which detectors read which file, and reading the files the cache does not know."""
 
-    def __init__(
-        self, root: Path, context: ProjectContext, detectors: Sequence[Detector], store: ScanCache
-    ) -> None:
-        self.root, self.context, self.detectors, self.store = root, context, detectors, store
-        self.markers = {d.name: _markers(d) for d in detectors}
-        self.facts: dict[str, Facts] = {}
-        self.texts: dict[str, str] = {}
+    def __init__(self, root: Path, detectors: Sequence[Detector], store: ScanCache) -> None:
+        self.root, self.detectors, self.store = root, detectors, store
+        self.shas: dict[str, str] = {}
+        self.keys: dict[str, str] = {}  # relpath -> facts key, for files some detector reads
+        self.texts: dict[str, bytes] = {}
+        self.unreadable: list[Skipped] = []
         self.skipped: list[Skipped] = []
-        self._shape = directory_digest(context.directories)
         self._base = str(root)
 
     def add(self, relpath: str) -> None:
@@ -141,75 +141,87 @@ class _Plan:
         try:
             stat = os.stat(path)  # noqa: PTH116
             if stat.st_size > limit:
-                self.skipped.append(Skipped(path=relpath, reason=f"larger than {limit >> 20} MB"))
+                reason = f"larger than {limit >> 20} MB"
+                self.unreadable.append(Skipped(path=relpath, reason=reason))
                 return
-            facts = self.store.facts(relpath, stat) or self._examine(relpath, _read(path))
+            record = self.store.record(relpath, stat)
+            if record is not None:
+                sha, names = record[3], tuple(record[4])
+            else:
+                data = _read(path)
+                sha, names = hashlib.sha256(data).hexdigest(), self._names(relpath, data)
+                if names:
+                    self.texts[relpath] = data
         except OSError as error:
-            self.skipped.append(Skipped(path=relpath, reason=f"unreadable: {error.strerror}"))
+            self.unreadable.append(Skipped(path=relpath, reason=f"unreadable: {error.strerror}"))
             return
-        self.store.remember(relpath, stat, facts)
-        self.facts[relpath] = facts
-
-    def _examine(self, relpath: str, data: bytes) -> Facts:
-        names: tuple[str, ...] = ()
-        if b"\0" not in data[:8192]:  # binary files have no references
-            names = tuple(
-                d.name
-                for d in self.detectors
-                if d.handles(relpath) and _contains_any(data, self.markers[d.name])
-            )
-        text = data.decode("utf-8", errors="replace") if names or relpath.endswith(".py") else ""
+        self.store.remember(relpath, stat, sha, names)
+        self.shas[relpath] = sha
         if names:
-            self.texts[relpath] = text
-        python_like = relpath.endswith(".py") or PYTHONISH.intersection(names)
-        imports = tuple(import_names(relpath, text)) if python_like else ()
-        return Facts(hashlib.sha256(data).hexdigest(), names, imports)
+            self.keys[relpath] = f"{sha}-{'.'.join(names)}"
 
-    def run(self, jobs: int | None) -> list[Reference]:
-        results: list[Reference] = []
-        misses: list[tuple[str, str, str]] = []
-        for relpath, facts in self.facts.items():
-            for detector in facts.detectors:
-                key = self._key(relpath, detector, facts)
-                cached = self.store.get(key)
-                if cached is None:
-                    misses.append((key, relpath, detector))
-                else:
-                    results += cached
-        tasks = [(relpath, detector, self._text(relpath)) for _, relpath, detector in misses]
-        for (key, _, _), found in zip(misses, self._detect(tasks, jobs), strict=True):
-            self.store.put(key, found)
-            results += found
-        logger.debug("%d files, %d detector runs", len(self.facts), len(misses))
-        return results
+    def _names(self, relpath: str, data: bytes) -> tuple[str, ...]:
+        """The detectors that read this file: they handle it and it holds one of their marks."""
+        if b"\0" in data[:8192]:  # binary files have no references
+            return ()
+        return tuple(
+            d.name
+            for d in self.detectors
+            if d.handles(relpath) and (d.markers is None or any(m in data for m in d.markers))
+        )
 
-    def _key(self, relpath: str, detector: str, facts: Facts) -> str:
-        modules = self.context.modules
-        return result_key(detector, relpath, facts, self._shape, self._facts_of, modules)
+    def key(self, fingerprint: str, directories: Iterable[str]) -> str:
+        """The result's key: every file read (path, content, detectors) and the folder set."""
+        files = (f"{relpath}={key}" for relpath, key in sorted(self.keys.items()))
+        return digest([fingerprint, *sorted(directories), "", *files])
 
-    def _facts_of(self, relpath: str) -> Facts:
-        if relpath not in self.facts:  # a module outside the scanned set (excluded, too big)
-            try:
-                self.facts[relpath] = self._examine(relpath, (self.root / relpath).read_bytes())
-            except OSError:
-                self.facts[relpath] = Facts("missing", (), ())
-        return self.facts[relpath]
+    def read(self, jobs: int | None) -> dict[str, FileEntry]:
+        """Every file's phase-1 facts: from the cache, else read now."""
+        entries: dict[str, FileEntry] = {}
+        misses: list[tuple[str, str]] = []
+        for relpath, key in self.keys.items():
+            cached = self.store.facts(key)
+            if cached is None:
+                misses.append((relpath, key))
+            else:
+                entries[relpath] = _entry(relpath, cached)
+        tasks = [(relpath, key.split("-", 1)[1], self._text(relpath)) for relpath, key in misses]
+        for (relpath, key), result in zip(misses, self._run(tasks, jobs), strict=True):
+            facts, summary = result
+            self.store.put_facts(key, facts, summary)
+            entries[relpath] = _entry(relpath, facts)
+        for relpath, entry in entries.items():
+            if entry.facts.skipped:
+                self.skipped.append(Skipped(path=relpath, reason=entry.facts.skipped))
+        return entries
+
+    def summary(self, relpath: str) -> Summary | None:
+        key = self.keys.get(relpath)
+        data = self.store.summary(key) if key else None
+        return Summary.load(marshal.loads(data)) if data else None
 
     def _text(self, relpath: str) -> str:
-        if relpath not in self.texts:
+        data = self.texts.pop(relpath, None)
+        if data is None:
             data = (self.root / relpath).read_bytes()
-            self.texts[relpath] = data.decode("utf-8", errors="replace")
-        return self.texts[relpath]
+        return data.decode("utf-8", errors="replace")
 
-    def _detect(self, tasks: list[tuple[str, str, str]], jobs: int | None) -> list[list[Reference]]:
+    def _run(self, tasks: list[tuple[str, str, str]], jobs: int | None) -> list[Any]:
         workers = min(jobs or os.cpu_count() or 1, 32)
         if workers <= 1 or len(tasks) < POOL_THRESHOLD:
-            return [_run_task(self.detectors, self.context, task) for task in tasks]
+            return [_read_task(self.detectors, task) for task in tasks]
         chunk = max(1, len(tasks) // (workers * 8))
-        setup = (self.context, list(self.detectors))
+        setup = (list(self.detectors),)
         pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=setup)
         with pool:
             return list(pool.map(_worker_task, tasks, chunksize=chunk))
+
+
+def _entry(relpath: str, cached: Any) -> FileEntry:
+    dump, index = cached
+    return FileEntry(
+        facts=FileFacts.load(dump, relpath, None), index=Index.load(index) if index else None
+    )
 
 
 def _read(path: str) -> bytes:
@@ -217,62 +229,59 @@ def _read(path: str) -> bytes:
         return handle.read()
 
 
-def _contains_any(data: bytes, markers: Sequence[bytes] | None) -> bool:
-    return markers is None or any(marker in data for marker in markers)
-
-
-def _markers(detector: Detector) -> Sequence[bytes] | None:
-    """The detector's marker bytes (None: it reads every file it handles)."""
-    markers: Sequence[bytes] | None = getattr(detector, "markers", None)
-    if markers is None and detector.name == "python":
-        markers = _python_markers()
-    return markers
-
-
-def _python_markers() -> list[bytes]:
-    """Bytes one of which any file the AST analysis can find a loader in contains: the names
-    of the loader libraries in its signature table (the same pre-check it runs on text)."""
-    try:
-        from ptmlock.scan.signatures import ROOT_MODULES
-    except ImportError:
-        roots: Iterable[str] = _PYTHON_FALLBACK
-    else:
-        roots = {*ROOT_MODULES, "from_pretrained", "import *"}
-    return sorted(root.encode() for root in roots)
-
-
-def _run_task(
-    detectors: Sequence[Detector], context: ProjectContext, task: tuple[str, str, str]
-) -> list[Reference]:
-    relpath, name, text = task
-    detector = next(d for d in detectors if d.name == name)
-    try:
-        return detector.detect(relpath, text, context)
-    except Exception as error:
-        error.add_note(f"while the {name} detector read {relpath}")
-        raise
+def _read_task(detectors: Sequence[Detector], task: tuple[str, str, str]) -> Any:
+    """Phase 1 for one file: (facts without the summary, with the index), summary bytes."""
+    relpath, names, text = task
+    facts = FileFacts()
+    for detector in detectors:
+        if detector.name in names.split("."):
+            try:
+                facts = facts.merged(detector.read(relpath, text))
+            except Exception as error:  # one bad file must not cost the whole scan
+                logger.debug("the %s detector failed on %s", detector.name, relpath, exc_info=True)
+                reason = f"the {detector.name} detector failed: {type(error).__name__}: {error}"
+                facts = facts.merged(FileFacts(skipped=reason[:300]))
+    summary = facts.python
+    index = index_of(summary).dump() if summary is not None else None
+    blob = marshal.dumps(summary.dump()) if summary is not None else None
+    return (facts.dump(), index), blob
 
 
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(context: ProjectContext, detectors: list[Detector]) -> None:
-    _WORKER["context"] = context
+def _init_worker(detectors: list[Detector]) -> None:
     _WORKER["detectors"] = detectors
 
 
-def _worker_task(task: tuple[str, str, str]) -> list[Reference]:
-    return _run_task(_WORKER["detectors"], _WORKER["context"], task)
+def _worker_task(task: tuple[str, str, str]) -> Any:
+    return _read_task(_WORKER["detectors"], task)
 
 
-# -- after detection ------------------------------------------------------------------------------
+def _encode(found: list[Reference], skipped: list[Skipped]) -> Any:
+    facts = FileFacts(references=tuple(found))
+    files = [r.file for r in found]
+    return (facts.dump(), files, [(s.path, s.reason) for s in skipped])
+
+
+def _decode(value: Any) -> tuple[list[Reference], list[Skipped]]:
+    dump, files, skipped = value
+    loaded = FileFacts.load(dump, "", None).references
+    found = [replace(ref, file=file) for ref, file in zip(loaded, files, strict=True)]
+    return found, [Skipped(path=p, reason=r) for p, r in skipped]
+
+
+# -- after linking -------------------------------------------------------------------------------
 def _finish(found: Iterable[Reference], config: ProjectConfig, root: Path) -> tuple[Reference, ...]:
     """Drop ignored references, add declared ones, label families, sort, deduplicate."""
     ignored = set(config.ignore)
     kept = {r for r in found if r.model not in ignored and r.location not in ignored}
     kept.update(_declared(config, root))
-    labelled = [_with_family(ref) for ref in kept]
-    return tuple(sorted(labelled, key=_order))
+    return tuple(sorted({_labelled(ref) for ref in kept}, key=_order))
+
+
+def _labelled(ref: Reference) -> Reference:
+    return _in_docs(_with_family(ref))
 
 
 def _declared(config: ProjectConfig, root: Path) -> list[Reference]:
@@ -300,6 +309,13 @@ def _with_family(ref: Reference) -> Reference:
         return ref
     family, modality = family_of(ref.model)
     return replace(ref, family=family, modality=modality) if family else ref
+
+
+def _in_docs(ref: Reference) -> Reference:
+    """Whatever a README or docs page names is low confidence: listed, never locked."""
+    if ref.file.lower().endswith(_DOC_SUFFIXES) and ref.confidence != "low":
+        return replace(ref, confidence="low")
+    return ref
 
 
 def _order(ref: Reference) -> tuple[str, int, bool, str, str, str, str]:

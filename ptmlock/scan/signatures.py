@@ -26,12 +26,13 @@ that are not Hub repos:
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from ptmlock.models import HubName
+from ptmlock.models import ScanHub
 from ptmlock.scan.transforms import (
     CallFacts,
     Transform,
@@ -39,7 +40,13 @@ from ptmlock.scan.transforms import (
     diffusers_single_file,
     faster_whisper,
     hf_repo,
+    lpips_net,
+    ollama_request,
+    ollama_tag,
     open_clip_model,
+    path_or_url,
+    scoped,
+    shell_command,
     spacy_pipeline,
     timm_model,
     torch_hub_repo,
@@ -51,6 +58,10 @@ from ptmlock.scan.transforms import (
 )
 
 __all__ = [
+    "GENERIC_NAMES",
+    "GENERIC_ROOTS",
+    "LOADER_NAME",
+    "LOADER_NAMES",
     "PIPELINE_TASK_DEFAULTS",
     "ROOT_MODULES",
     "SIGNATURES",
@@ -109,16 +120,22 @@ class Signature:
     file_kw: tuple[str, ...] = ()
     extras: tuple[tuple[str, int | None], ...] = ()  # (keyword, position) passed to transform
     skip_if: tuple[tuple[str, tuple[object, ...]], ...] = ()  # (keyword, values): not a model
-    hub: HubName = "huggingface"
+    hub: ScanHub = "huggingface"
     library: str = "transformers"
     file_library: str | None = None  # library when a file argument is given
     transform: Transform = hf_repo
     default: Default | None = None  # the model the library loads when none is named
+    model_key: str | None = None  # the model is this entry of the dict the argument receives
 
 
 def _pipeline_default(facts: CallFacts) -> str | None:
     task = facts.extras.get("task")
     return PIPELINE_TASK_DEFAULTS.get(task) if isinstance(task, str) else None
+
+
+def _bundle(facts: CallFacts) -> str | None:
+    """``torchaudio.pipelines.WAV2VEC2_ASR_BASE_960H.get_model()``: the bundle's name."""
+    return facts.qualname.split(".")[-2]
 
 
 def _const(model: str) -> Default:
@@ -137,6 +154,38 @@ def _torch_url(pattern: str) -> Signature:
         library="url",
         transform=url_file,
     )
+
+
+def _download(pattern: str, keyword: str = "url", position: int | None = 0) -> Signature:
+    """A generic download call: what it fetches is a model when it is a model file's URL."""
+    return Signature(
+        pattern=pattern,
+        model_pos=position,
+        model_kw=(keyword,),
+        revision_kw=(),
+        hub="url",
+        library="url",
+        transform=url_file,
+    )
+
+
+def _shell(pattern: str) -> Signature:
+    """``os.system``/``subprocess``: a command line that downloads a model."""
+    return Signature(
+        pattern=pattern, model_kw=("args", "cmd", "command"), revision_kw=(), hub="url",
+        library="url", transform=shell_command,
+    )  # fmt: skip
+
+
+def _other(call: str, ecosystem: str, *, keywords: tuple[str, ...] = ("model", "name"),
+           position: int | None = 0, default: str | None = None,
+           pattern: str = r"[\w.-]+") -> Signature:  # fmt: skip
+    """A model of an ecosystem no hub here locks yet (inventoried, listed as not locked)."""
+    transform = ollama_tag if ecosystem == "ollama" else scoped(ecosystem, pattern)
+    return Signature(
+        pattern=call, model_pos=position, model_kw=keywords, revision_kw=(), hub="other",
+        library=ecosystem, transform=transform, default=_const(default) if default else None,
+    )  # fmt: skip
 
 
 def _ultralytics(pattern: str) -> Signature:
@@ -390,6 +439,141 @@ SIGNATURES: tuple[Signature, ...] = (
     _ultralytics("ultralytics.**.RTDETR"),
     _ultralytics("ultralytics.**.*SAM"),
     _ultralytics("ultralytics.**.NAS"),
+    # libraries that download a checkpoint URL (basicsr, facexlib, GFPGAN, Real-ESRGAN)
+    _download("basicsr.utils.**.load_file_from_url"),
+    _download("facexlib.utils.**.load_file_from_url"),
+    _download("realesrgan.**.load_file_from_url"),
+    Signature(
+        pattern="gfpgan.**.GFPGANer",
+        model_kw=("model_path",),
+        revision_kw=(),
+        hub="url",
+        library="url",
+        transform=path_or_url,
+    ),
+    Signature(
+        pattern="realesrgan.**.RealESRGANer",
+        model_pos=1,
+        model_kw=("model_path",),
+        revision_kw=(),
+        hub="url",
+        library="url",
+        transform=path_or_url,
+    ),
+    # speech, audio and vision toolkits on the Hub
+    Signature(
+        pattern="pyannote.audio.**.from_pretrained",
+        model_kw=("checkpoint", "checkpoint_path"),
+        library="snapshot",
+    ),
+    Signature(
+        pattern="whisperx.**.load_model",
+        model_kw=("whisper_arch",),
+        library="snapshot",
+        transform=faster_whisper,
+    ),
+    Signature(
+        pattern="audiocraft.models.**.get_pretrained", model_kw=("name",), library="snapshot"
+    ),
+    Signature(
+        pattern="encodec.**.EncodecModel.encodec_model_24khz",
+        model_pos=None,
+        model_kw=(),
+        revision_kw=(),
+        hub="url",
+        library="url",
+        transform=url_file,
+        default=_const("https://dl.fbaipublicfiles.com/encodec/v0/encodec_24khz-d7cc33bc.th"),
+    ),
+    Signature(
+        pattern="encodec.**.EncodecModel.encodec_model_48khz",
+        model_pos=None,
+        model_kw=(),
+        revision_kw=(),
+        hub="url",
+        library="url",
+        transform=url_file,
+        default=_const("https://dl.fbaipublicfiles.com/encodec/v0/encodec_48khz-7e698e3e.th"),
+    ),
+    Signature(
+        pattern="lpips.**.LPIPS",
+        model_pos=None,
+        model_kw=("net",),
+        revision_kw=(),
+        hub="url",
+        library="torchvision",
+        transform=lpips_net,
+        default=_const("alex"),
+    ),
+    _other("demucs.**.get_model", "demucs", keywords=("name",)),
+    _other("demucs.api.Separator", "demucs", default="htdemucs"),
+    _other("rembg.**.new_session", "rembg", keywords=("model_name",), default="u2net"),
+    _other(
+        "insightface.app.**.FaceAnalysis",
+        "insightface",
+        keywords=("name",),
+        position=None,
+        default="buffalo_l",
+    ),
+    Signature(
+        pattern="torchaudio.pipelines.*.get_model",
+        model_pos=None,
+        model_kw=(),
+        revision_kw=(),
+        hub="other",
+        library="torchaudio",
+        transform=scoped("torchaudio", r"[A-Z][A-Z0-9_]+"),
+        default=_bundle,
+    ),
+    _other("TTS.api.TTS", "coqui", keywords=("model_name",), pattern=r"[\w.-]+(?:/[\w.-]+)*"),
+    # Ollama: the client library, LangChain/LlamaIndex wrappers, and its REST API
+    _other("ollama.**.chat", "ollama"),
+    _other("ollama.**.generate", "ollama"),
+    _other("ollama.**.pull", "ollama"),
+    _other("ollama.**.embed*", "ollama"),
+    _other("langchain*.**.ChatOllama", "ollama", position=None),
+    _other("langchain*.**.OllamaEmbeddings", "ollama", position=None),
+    _other("langchain*.**.OllamaLLM", "ollama", position=None),
+    _other("llama_index.**.Ollama*", "ollama", position=None),
+    Signature(
+        pattern="requests.post",
+        model_pos=None,
+        model_kw=("json",),
+        model_key="model",
+        revision_kw=(),
+        extras=(("url", 0),),
+        hub="other",
+        library="ollama",
+        transform=ollama_request,
+    ),
+    Signature(
+        pattern="llama_index.**.HuggingFaceEmbedding",
+        model_pos=None,
+        model_kw=("model_name",),
+        library="sentence-transformers",
+        default=_const("BAAI/bge-small-en"),
+    ),
+    Signature(
+        pattern="ctransformers.**.from_pretrained",
+        model_kw=("model_path_or_repo_id",),
+        file_kw=("model_file",),
+        library="snapshot",
+        file_library="file",
+    ),
+    # generic downloads, and command lines that download
+    _download("urllib.request.urlretrieve"),
+    _download("wget.download"),
+    _download("requests.get"),
+    _download("httpx.get"),
+    _download("gdown.download"),
+    _download("gdown.cached_download"),
+    _shell("os.system"),
+    _shell("os.popen"),
+    _shell("subprocess.run"),
+    _shell("subprocess.call"),
+    _shell("subprocess.check_call"),
+    _shell("subprocess.check_output"),
+    _shell("subprocess.Popen"),
     # optimum
     Signature(
         pattern="optimum.onnxruntime.**.from_pretrained",
@@ -401,8 +585,33 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
 )
 
-# Top-level packages whose names in a file's text make the AST walk worthwhile.
-ROOT_MODULES: frozenset[str] = frozenset(s.pattern.split(".", 1)[0].rstrip("*") for s in SIGNATURES)
+# Generic download and command-line calls: candidates only when imported from these modules
+# (``.get(...)``/``.run(...)`` on anything else is not worth resolving).
+GENERIC_ROOTS: frozenset[str] = frozenset({"os", "subprocess", "requests", "urllib", "httpx",
+                                           "wget", "gdown"})  # fmt: skip
+_ROOTS = {s.pattern.split(".", 1)[0].rstrip("*") for s in SIGNATURES}
+# Top-level packages whose import makes a module's calls worth resolving.
+ROOT_MODULES: frozenset[str] = frozenset(_ROOTS - GENERIC_ROOTS)
+
+
+def _last_segments(generic: bool) -> list[str]:
+    globs = {
+        sig.pattern.rsplit(".", 1)[-1].replace("()", "")
+        for sig in SIGNATURES
+        if (sig.pattern.split(".", 1)[0] in GENERIC_ROOTS) == generic
+    }
+    globs.discard("**")  # "torchvision.models.**": reached through an import, checked apart
+    return sorted(globs)
+
+
+#: The last names a loader call can have (``from_pretrained``, ``create_model*``, ...).
+LOADER_NAME = re.compile("|".join(fnmatch.translate(glob) for glob in _last_segments(False)))
+#: The last names of generic downloads and command lines (``urlretrieve``, ``system``, ...).
+GENERIC_NAMES: frozenset[str] = frozenset(_last_segments(True))
+#: The literal loader names (phase 1 keeps every call with one of these names, whatever its root).
+LOADER_NAMES: frozenset[str] = frozenset(
+    g for g in _last_segments(False) + _last_segments(True) if "*" not in g
+)
 
 
 @cache

@@ -12,8 +12,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from ptmlock.models import HubName
-from ptmlock.scan.python.valuetypes import Symbol
+from ptmlock.models import ScanHub
+from ptmlock.scan.python.values import Symbol
+from ptmlock.scan.urls import model_url
 
 __all__ = [
     "CallFacts",
@@ -24,7 +25,14 @@ __all__ = [
     "faster_whisper",
     "hf_repo",
     "is_hub_id",
+    "lpips_net",
+    "ollama_id",
+    "ollama_request",
+    "ollama_tag",
     "open_clip_model",
+    "path_or_url",
+    "scoped",
+    "shell_command",
     "spacy_pipeline",
     "timm_model",
     "torch_hub_repo",
@@ -49,7 +57,7 @@ class CallFacts:
 class Target:
     """Where a resolved value points; ``library`` None keeps the row's library."""
 
-    hub: HubName
+    hub: ScanHub
     model: str
     revision: str | None = None
     files: tuple[str, ...] = ()
@@ -84,26 +92,22 @@ def is_hub_id(value: object, directories: frozenset[str] = frozenset()) -> bool:
     return value not in directories and value.split("/", 1)[0] not in directories
 
 
-_HF_URL = re.compile(
-    r"https?://(?:huggingface\.co|hf\.co)/(?P<repo>[\w.-]+/[\w.-]+)/(?:resolve|blob)/"
-    r"(?P<rev>[^/]+)/(?P<path>.+)"
-)
-
-
-def _url_target(value: object) -> Target | None:
-    """A Hub file URL pins repo, revision and file; any other http(s) URL is a ``url`` model."""
+def _url_target(value: object, *, downloaded: bool = True) -> Target | None:
+    """A Hub file URL pins repo, revision and file; a checkpoint URL is a ``url`` model."""
     if not isinstance(value, str) or not value.startswith(("https://", "http://")):
         return None
-    hf = _HF_URL.fullmatch(value.split("?", 1)[0])
-    if hf:
+    found = model_url(value, downloaded=downloaded)
+    if found is None:
+        return None
+    if found.hub == "huggingface":
         return Target(
             hub="huggingface",
-            model=hf["repo"],
-            revision=hf["rev"],
-            files=(hf["path"],),
-            library="file",
+            model=found.model,
+            revision=found.revision,
+            files=found.files,
+            library="file" if found.files else None,
         )
-    return Target(hub="url", model=value, library="url")
+    return Target(hub="url", model=found.model, library="url")
 
 
 # --- transforms: the loader's spelling of a model -> a hub id -----------------------------
@@ -263,3 +267,85 @@ def ultralytics_asset(value: object, facts: CallFacts) -> Target | None:
 
 
 Transform = Callable[[object, CallFacts], Target | None]
+
+
+# --- ecosystems no hub here can lock yet: inventoried as ``<ecosystem>/<name>`` -------------
+
+_OLLAMA_TAG = re.compile(
+    r"[a-z][\w.-]*(?::[\w.-]+)?(?:@sha256:[0-9a-f]+)?|[\w.-]+/[\w.-]+(?::[\w.-]+)?"
+)
+
+
+def ollama_tag(value: object, facts: CallFacts) -> Target | None:
+    """``ollama.chat(model="qwen3:8b")``: an Ollama tag (listed, not locked). Ollama names are
+    lower case; an ``org/Name`` there is a Hub id the code also sends elsewhere."""
+    if not isinstance(value, str) or value != value.lower() or value.startswith("http"):
+        return None
+    if "/" in value and not value.startswith(("hf.co/", "huggingface.co/")):
+        return None
+    if _OLLAMA_TAG.fullmatch(value):
+        return Target(hub="other", model=ollama_id(value), library="ollama")
+    return None
+
+
+def ollama_id(tag: str) -> str:
+    """``qwen3`` is ``qwen3:latest`` to Ollama: the id says so."""
+    return f"ollama/{tag if ':' in tag.split('/')[-1] else tag + ':latest'}"
+
+
+_OLLAMA_API = re.compile(r"/api/(?:generate|chat|pull|embed|embeddings|show|create)\b")
+
+
+def ollama_request(value: object, facts: CallFacts) -> Target | None:
+    """``requests.post(f"{host}/api/generate", json={"model": ...})``: Ollama's REST API."""
+    url = facts.extras.get("url")
+    if not isinstance(url, str) or not _OLLAMA_API.search(url):
+        return None
+    return ollama_tag(value, facts)
+
+
+def scoped(ecosystem: str, pattern: str = r"[\w.-]+") -> Transform:
+    """A model a library names itself (``demucs/htdemucs``, ``rembg/u2net``), not lockable."""
+    compiled = re.compile(pattern)
+
+    def transform(value: object, facts: CallFacts) -> Target | None:
+        if isinstance(value, str) and compiled.fullmatch(value):
+            return Target(hub="other", model=f"{ecosystem}/{value}", library=ecosystem)
+        return None
+
+    return transform
+
+
+# --- libraries that fix the download themselves (DATA: their own names -> what they fetch) ---
+
+_LPIPS_NETS = {"alex": "alexnet", "vgg": "vgg16", "vgg16": "vgg16", "squeeze": "squeezenet1_1"}
+
+
+def lpips_net(value: object, facts: CallFacts) -> Target | None:
+    """``lpips.LPIPS(net="vgg")``: the torchvision backbone it builds with ImageNet weights
+    (its own linear layers ship inside the pip package)."""
+    if isinstance(value, str) and value in _LPIPS_NETS:
+        return Target(hub="url", model=f"torchvision/{_LPIPS_NETS[value]}:legacy")
+    return None
+
+
+def path_or_url(value: object, facts: CallFacts) -> Target | None:
+    """``GFPGANer(model_path=...)``: a URL is downloaded, anything else is a local file."""
+    return _url_target(value)
+
+
+_SHELL_FETCH = re.compile(r"\b(?:wget|curl)\b[^|;&]*?(https?://\S+)")
+_SHELL_HF = re.compile(r"\b(?:hf|huggingface-cli)\s+download\s+([\w.-]+/[\w.-]+)")
+
+
+def shell_command(value: object, facts: CallFacts) -> Target | None:
+    """``os.system("wget URL -P weights")``: what the command downloads."""
+    if not isinstance(value, str):
+        return None
+    fetched = _SHELL_FETCH.search(value)
+    if fetched:
+        return _url_target(fetched.group(1).strip("'\""))
+    hub = _SHELL_HF.search(value)
+    if hub and is_hub_id(hub.group(1)):
+        return Target(hub="huggingface", model=hub.group(1), library="snapshot")
+    return None

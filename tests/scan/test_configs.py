@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path
-
 import pytest
 
 from ptmlock.models import Reference
-from ptmlock.scan.detectors.configs import ConfigDetector, is_hub_id, is_model_key, normalize_key
-from ptmlock.scan.detectors.interface import ProjectContext
+from ptmlock.scan.detectors.configs import ConfigDetector
+from ptmlock.scan.detectors.shapes import is_hub_id, is_model_key, normalize_key
+from tests.scan.helpers import scan_text
 
-CONTEXT = ProjectContext(root=Path("/project"), directories=frozenset({"checkpoints", "my-models"}))
+FOLDERS = frozenset({"checkpoints", "my-models"})
 
 
 def detect(relpath: str, text: str) -> list[Reference]:
-    return ConfigDetector().detect(relpath, textwrap.dedent(text), CONTEXT)
+    return scan_text(relpath, text, directories=FOLDERS)
 
 
 def found(relpath: str, text: str) -> list[tuple[int, str | None]]:
@@ -219,7 +217,7 @@ def test_configs_key_rules(key: str, normalized: str, model_shaped: bool) -> Non
 
 
 def test_configs_hub_id_rules() -> None:
-    assert is_hub_id("sentence-transformers/all-MiniLM-L6-v2", CONTEXT)
-    assert is_hub_id("Qwen/Qwen2.5-7B", CONTEXT)
-    assert not is_hub_id("my-models/bert", CONTEXT)
-    assert not is_hub_id("org--x/name", CONTEXT)
+    assert is_hub_id("sentence-transformers/all-MiniLM-L6-v2")
+    assert is_hub_id("Qwen/Qwen2.5-7B")
+    assert not detect("c.yaml", "model_name_or_path: my-models/bert\n")  # a project folder
+    assert not is_hub_id("org--x/name")

@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path
-
 import pytest
 
 from ptmlock.models import Reference
-from ptmlock.scan.detectors.interface import ProjectContext
-from ptmlock.scan.detectors.python import PythonDetector, analyze_source
-
-CONTEXT = ProjectContext(root=Path("/nonexistent-project"))
+from ptmlock.scan.detectors.python import PythonDetector
+from tests.scan.helpers import scan_text
 
 
 def find(
-    source: str, context: ProjectContext = CONTEXT, relpath: str = "app.py"
+    source: str, directories: frozenset[str] = frozenset(), relpath: str = "app.py"
 ) -> list[Reference]:
-    return analyze_source(relpath, textwrap.dedent(source), context)
+    return scan_text(relpath, source, directories=directories)
 
 
-def only(source: str, context: ProjectContext = CONTEXT) -> Reference:
-    refs = find(source, context)
+def only(source: str) -> Reference:
+    refs = find(source)
     assert len(refs) == 1, refs
     return refs[0]
 
@@ -361,7 +356,7 @@ def test_pipeline_tokenizer_keyword_is_a_second_reference() -> None:
     assert [r.model for r in refs] == ["org/ner", "org/tok"]
 
 
-def test_multi_line_call_reports_the_line_it_starts_on() -> None:
+def test_multi_line_call_places_the_model_where_it_is_written() -> None:
     ref = only("""
         from transformers import AutoModel
 
@@ -370,7 +365,8 @@ def test_multi_line_call_reports_the_line_it_starts_on() -> None:
             revision="main",
         )
     """)
-    assert (ref.line, ref.revision) == (4, "main")
+    assert (ref.line, ref.revision) == (5, "main")
+    assert ref.chain == ("app.py:4 transformers.AutoModel.from_pretrained()",)
 
 
 def test_local_subclass_of_a_loader_class_is_a_loader() -> None:
@@ -429,10 +425,10 @@ def test_negatives_yield_no_reference(source: str) -> None:
 
 
 def test_project_directories_are_local_paths() -> None:
-    context = ProjectContext(root=Path("/p"), directories=frozenset({"weights", "weights/clf"}))
+    folders = frozenset({"weights", "weights/clf"})
     assert (
         find(
-            "from transformers import AutoModel\nAutoModel.from_pretrained('weights/clf')", context
+            "from transformers import AutoModel\nAutoModel.from_pretrained('weights/clf')", folders
         )
         == []
     )
@@ -447,5 +443,8 @@ def test_detector_handles_python_files_only() -> None:
     detector = PythonDetector()
     assert detector.handles("pkg/app.py")
     assert not detector.handles("notebook.ipynb")
-    refs = detector.detect("a.py", "import whisper\nwhisper.load_model('tiny')\n", CONTEXT)
-    assert [r.model for r in refs] == ["whisper/tiny"]
+    facts = detector.read("a.py", "import whisper\nwhisper.load_model('tiny')\n")
+    assert facts.python is not None and facts.skipped is None
+    assert [r.model for r in find("import whisper\nwhisper.load_model('tiny')\n")] == [
+        "whisper/tiny"
+    ]

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-import ptmlock.scan.python.values as values
-from ptmlock.scan.detectors.interface import ProjectContext
-from ptmlock.scan.detectors.python import analyze_source
+from ptmlock.scan.python import walk
+from ptmlock.scan.python.values import MAX_STEPS
+from tests.scan.helpers import scan_text
 
 YAML = Path(yaml.__file__).parent
 
@@ -23,14 +23,14 @@ def test_real_parser_module_costs_a_bounded_number_of_steps(
 ) -> None:
     """PyYAML's constructor once took minutes: calls met inside a walk reset its budget."""
     steps = 0
-    tick = values.Resolver.tick
+    tick = walk.Walker.tick
 
-    def counting(self: values.Resolver) -> None:
+    def counting(self: walk.Walker) -> None:
         nonlocal steps
         steps += 1
         tick(self)
 
-    monkeypatch.setattr(values.Resolver, "tick", counting)
+    monkeypatch.setattr(walk.Walker, "tick", counting)
     path = YAML / f"{module}.py"
-    assert analyze_source(path.name, path.read_text(), ProjectContext(root=path.parent)) == []
-    assert steps <= 2 * values.MAX_STEPS
+    assert scan_text(path.name, path.read_text(), dedent=False) == []
+    assert steps <= 2 * MAX_STEPS

@@ -4,27 +4,30 @@ from __future__ import annotations
 
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 
 from ptmlock.models import Reference
-from ptmlock.scan.detectors.interface import ProjectContext
-from ptmlock.scan.detectors.python import analyze_source
+from tests.scan.helpers import scan_project, scan_text
 
-CONTEXT = ProjectContext(root=Path("/nonexistent-project"))
 HEADER = "from transformers import AutoModel\n"
 
 
-def find(body: str, context: ProjectContext = CONTEXT) -> list[Reference]:
-    return analyze_source("app.py", HEADER + textwrap.dedent(body), context)
+def find(body: str) -> list[Reference]:
+    return scan_text("app.py", HEADER + textwrap.dedent(body), dedent=False)
+
+
+def loader_line(ref: Reference) -> int:
+    """The line of the loading call: the last hop of the reference's chain."""
+    return int(ref.chain[-1].split(" ", 1)[0].rsplit(":", 1)[1])
 
 
 def summary(refs: list[Reference]) -> list[tuple[int, str | None, str, str | None]]:
-    return [(r.line, r.model, r.how, r.group) for r in refs]
+    return [(loader_line(r), r.model, r.how, r.group) for r in refs]
 
 
-# Each body's loader call is on the line marked by the expected line number (HEADER is line 1).
+# Each body's loader call is on the line marked by the expected line number (HEADER is line 1);
+# the reference itself sits where the model is written.
 PATTERNS = [
     (
         "module constant",
@@ -217,8 +220,11 @@ def test_value_following(
 ) -> None:
     refs = find(body)
     assert sorted(summary(refs), key=str) == sorted(expected, key=str)
+    lines = (HEADER + textwrap.dedent(body)).splitlines()
     for ref in refs:
         assert ref.confidence == ("high" if ref.how == "literal" else "medium")
+        written = lines[ref.line - 1]  # the literal, or the f-string composing the id
+        assert "{" in written or any(p in written for p in str(ref.model).split("/")), written
 
 
 def test_revision_is_followed_and_paired_per_caller() -> None:
@@ -232,52 +238,53 @@ def test_revision_is_followed_and_paired_per_caller() -> None:
     assert {(r.model, r.revision) for r in refs} == {("org/a", "v2"), ("org/b", "main")}
 
 
-def test_constants_imported_from_project_modules(tmp_path: Path) -> None:
-    (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "__init__.py").write_text("")
-    (tmp_path / "pkg" / "settings.py").write_text('ORG = "org"\nMODEL = f"{ORG}/m"\n')
-    (tmp_path / "pkg" / "reexport.py").write_text("from .settings import MODEL as CHOSEN\n")
-    source = textwrap.dedent("""
-        from transformers import AutoModel
-        from pkg import settings
-        from pkg.reexport import CHOSEN
-        import pkg.settings as cfg
+def test_constants_imported_from_project_modules() -> None:
+    """The model is placed where it is written (settings.py), once; each loader call that
+    receives it is the last hop of a chain."""
+    refs = scan_project(
+        {
+            "pkg/__init__.py": "",
+            "pkg/settings.py": 'ORG = "org"\nMODEL = f"{ORG}/m"\n',
+            "pkg/reexport.py": "from .settings import MODEL as CHOSEN\n",
+            "pkg/app.py": """
+            from transformers import AutoModel
+            from pkg import settings
+            from pkg.reexport import CHOSEN
+            import pkg.settings as cfg
 
-        AutoModel.from_pretrained(settings.MODEL)
-        AutoModel.from_pretrained(CHOSEN)
-        AutoModel.from_pretrained(cfg.MODEL)
-    """)
-    modules = {
-        "pkg": "pkg/__init__.py",
-        "pkg.settings": "pkg/settings.py",
-        "pkg.reexport": "pkg/reexport.py",
-        "pkg.app": "pkg/app.py",
-    }
-    context = ProjectContext(root=tmp_path, modules=modules)
-    refs = analyze_source("pkg/app.py", source, context)
-    assert [(r.line, r.model, r.how) for r in refs] == [
-        (7, "org/m", "constant"),
-        (8, "org/m", "constant"),
-        (9, "org/m", "constant"),
-    ]
-
-
-def test_relative_import_without_a_module_map(tmp_path: Path) -> None:
-    (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "config.py").write_text('MODEL = "org/m"\n')
-    source = (
-        "from transformers import AutoModel\n"
-        "from .config import MODEL\nAutoModel.from_pretrained(MODEL)\n"
+            AutoModel.from_pretrained(settings.MODEL)
+            AutoModel.from_pretrained(CHOSEN)
+            AutoModel.from_pretrained(cfg.MODEL)
+        """,
+        }
     )
-    refs = analyze_source("app/main.py", source, ProjectContext(root=tmp_path))
-    assert [r.model for r in refs] == ["org/m"]
+    assert {(r.file, r.line, r.model, r.how) for r in refs} == {
+        ("pkg/settings.py", 2, "org/m", "constant")
+    }
+    loaders = {r.chain[-1].split(" ")[0] for r in refs}
+    assert loaders <= {"pkg/app.py:7", "pkg/app.py:8", "pkg/app.py:9"} and loaders
 
 
-def test_import_cycle_between_project_modules_terminates(tmp_path: Path) -> None:
-    (tmp_path / "a.py").write_text("from b import X as Y\nX = Y\n")
-    (tmp_path / "b.py").write_text("from a import Y as X\n")
-    source = "from transformers import AutoModel\nfrom a import X\nAutoModel.from_pretrained(X)\n"
-    refs = analyze_source("main.py", source, ProjectContext(root=tmp_path))
+def test_relative_import() -> None:
+    refs = scan_project(
+        {
+            "app/config.py": 'MODEL = "org/m"\n',
+            "app/main.py": "from transformers import AutoModel\nfrom .config import MODEL\n"
+            "AutoModel.from_pretrained(MODEL)\n",
+        }
+    )
+    assert [(r.file, r.model) for r in refs] == [("app/config.py", "org/m")]
+
+
+def test_import_cycle_between_project_modules_terminates() -> None:
+    refs = scan_project(
+        {
+            "a.py": "from b import X as Y\nX = Y\n",
+            "b.py": "from a import Y as X\n",
+            "main.py": "from transformers import AutoModel\nfrom a import X\n"
+            "AutoModel.from_pretrained(X)\n",
+        }
+    )
     assert len(refs) <= 1 and all(r.model is None for r in refs)
 
 
@@ -412,4 +419,5 @@ def test_hf_argument_parser_dataclass_defaults() -> None:
             (model_args,) = parser.parse_args_into_dataclasses()
             return AutoModel.from_pretrained(model_args.model_name_or_path)
     """)
-    assert [(r.line, r.model, r.how) for r in refs] == [(13, "EleutherAI/pythia-160m", "default")]
+    assert [(r.line, r.model, r.how) for r in refs] == [(8, "EleutherAI/pythia-160m", "default")]
+    assert loader_line(refs[0]) == 13

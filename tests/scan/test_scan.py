@@ -13,7 +13,9 @@ import pytest
 from ptmlock.models import Reference, Skipped
 from ptmlock.project_config import DeclaredModel, ProjectConfig
 from ptmlock.scan import scan
-from ptmlock.scan.detectors.interface import Detector, ProjectContext
+from ptmlock.scan.detectors.interface import Detector, FileFacts
+from ptmlock.scan.detectors.python import PythonDetector
+from ptmlock.scan.python.project import module_names
 from ptmlock.scan.scanner import default_cache_dir
 from ptmlock.scan.walk import walk_project
 
@@ -27,26 +29,26 @@ class Spy(Detector):
 
     def __init__(self, log: Path) -> None:
         self.log = log
-        self.contexts: list[ProjectContext] = []
 
     def handles(self, relpath: str) -> bool:
         return relpath.endswith(".py")
 
-    def detect(self, relpath: str, text: str, context: ProjectContext) -> list[Reference]:
+    def read(self, relpath: str, text: str) -> FileFacts:
         with self.log.open("a", encoding="utf-8") as handle:
             handle.write(relpath + "\n")
-        self.contexts.append(context)
-        return [
-            Reference(
-                file=relpath,
-                line=n,
-                hub="huggingface",
-                model=line.split("model:")[1].strip(),
-                api="spy",
+        return FileFacts(
+            references=tuple(
+                Reference(
+                    file=relpath,
+                    line=n,
+                    hub="huggingface",
+                    model=line.split("model:")[1].strip(),
+                    api="spy",
+                )
+                for n, line in enumerate(text.splitlines(), start=1)
+                if "model:" in line
             )
-            for n, line in enumerate(text.splitlines(), start=1)
-            if "model:" in line
-        ]
+        )
 
     def reads(self) -> list[str]:
         return self.log.read_text(encoding="utf-8").split() if self.log.exists() else []
@@ -194,22 +196,23 @@ def test_scan_walk_ignores_exactly_what_git_ignores(tmp_path: Path) -> None:
     assert api.files == [] and {s.path for s in api.skipped} == {"x.local.py", "scratch_2.py"}
 
 
-def test_scan_context_has_modules_and_directories(tmp_path: Path, spy: Spy) -> None:
+def test_scan_module_names_and_folders(tmp_path: Path) -> None:
+    """Modules are known by the name Python imports them as (below the last folder that is
+    not a package) and by their whole path; a Hub-shaped id naming a folder is a path."""
+    assert module_names(["src/pkg/__init__.py", "src/pkg/consts.py", "tool.py"]) == {
+        "src/pkg/__init__.py": ("pkg", "src.pkg"),
+        "src/pkg/consts.py": ("pkg.consts", "src.pkg.consts"),
+        "tool.py": ("tool", "tool"),
+    }
     root = tree(
         tmp_path,
-        {"src/pkg/__init__.py": "", "src/pkg/consts.py": "", "tool.py": "# model: x/y\n",
+        {"src/pkg/__init__.py": "", "src/pkg/consts.py": 'M = "models/bert"\nN = "org/m"\n',
+         "tool.py": "from transformers import AutoModel\nfrom pkg.consts import M, N\n"
+                    "AutoModel.from_pretrained(M)\nAutoModel.from_pretrained(N)\n",
          "models/bert/config.json": "{}"},
     )  # fmt: skip
-    scan(root, detectors=[spy], cache=False)
-    [context] = spy.contexts
-    assert context.modules == {
-        "src.pkg": "src/pkg/__init__.py",
-        "pkg": "src/pkg/__init__.py",
-        "src.pkg.consts": "src/pkg/consts.py",
-        "pkg.consts": "src/pkg/consts.py",
-        "tool": "tool.py",
-    }
-    assert context.directories == {"src", "src/pkg", "models", "models/bert"}  # no deeper
+    refs = scan(root, cache=False).references
+    assert [(r.location, r.model) for r in refs] == [("src/pkg/consts.py:2", "org/m")]
 
 
 def test_scan_cache_survives_new_deep_folders_not_new_namespaces(tmp_path: Path, spy: Spy) -> None:
@@ -219,9 +222,9 @@ def test_scan_cache_survives_new_deep_folders_not_new_namespaces(tmp_path: Path,
     (root / "src" / "pkg" / "new_module").mkdir()  # can't be the "org" of a hub id
     assert run(root, spy, cache) == first
     assert sorted(spy.reads()) == ["a.py", "src/pkg/b.py"]
-    (root / "org").mkdir()  # "org/a" may now be a local path: every file is looked at again
-    run(root, spy, cache)
-    assert sorted(spy.reads()) == ["a.py", "a.py", "src/pkg/b.py", "src/pkg/b.py"]
+    (root / "org").mkdir()  # "org/a" is now a local path: relinked, but nothing is read again
+    assert run(root, spy, cache) == []
+    assert sorted(spy.reads()) == ["a.py", "src/pkg/b.py"]
 
 
 def test_scan_prefilter_reads_only_files_with_markers(tmp_path: Path, spy: Spy) -> None:
@@ -251,34 +254,45 @@ def test_scan_rescan_of_old_unchanged_files_reads_nothing(
     cache = tmp_path / "cache"
     first = run(root, spy, cache)
 
-    def no_reading(self: object, relpath: str, data: bytes) -> None:
-        raise AssertionError(f"{relpath} was read again")
+    def no_reading(path: str) -> bytes:
+        raise AssertionError(f"{path} was read again")
 
-    monkeypatch.setattr("ptmlock.scan.scanner._Plan._examine", no_reading)
+    monkeypatch.setattr("ptmlock.scan.scanner._read", no_reading)
     assert run(root, spy, cache) == first
     assert spy.reads() == ["a.py"]
 
 
-def test_scan_cache_key_covers_imported_project_modules(tmp_path: Path, spy: Spy) -> None:
+def test_scan_edit_rereads_only_the_edited_file_and_relinks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Facts are per file content; linking runs again over all of them, so a constant edited
+    in an imported module changes the reference without re-reading its importers."""
     root = tree(
         tmp_path / "p",
         {
-            "app.py": "from pkg.settings import NAME  # model: org/app\n",
+            "app.py": "from transformers import AutoModel\nfrom pkg.settings import NAME\n"
+                      "AutoModel.from_pretrained(NAME)\n",
             "pkg/__init__.py": "",
-            "pkg/settings.py": "from .defaults import BASE\nNAME = 'org/a'\n",
+            "pkg/settings.py": "from .defaults import BASE\nNAME = BASE\n",
             "pkg/defaults.py": "BASE = 'org/b'\n",
-            "other.py": "# model: org/other\n",
         },
-    )
-    an_hour_ago = time.time() - 3600
-    for path in root.rglob("*.py"):  # old enough for the (size, mtime, inode) fast path
-        os.utime(path, (an_hour_ago, an_hour_ago))
+    )  # fmt: skip
     cache = tmp_path / "cache"
-    run(root, spy, cache)
-    assert sorted(spy.reads()) == ["app.py", "other.py"]
+    first = scan(root, cache_dir=cache).references
+    assert [(r.location, r.model) for r in first] == [("pkg/defaults.py:1", "org/b")]
+    read: list[str] = []
+    original = PythonDetector.read
+
+    def counting(self: PythonDetector, relpath: str, text: str) -> FileFacts:
+        read.append(relpath)
+        return original(self, relpath, text)
+
+    monkeypatch.setattr(PythonDetector, "read", counting)
     (root / "pkg/defaults.py").write_text("BASE = 'org/c'\n", encoding="utf-8")
-    run(root, spy, cache)  # app.py imports settings, which imports defaults: re-read
-    assert sorted(spy.reads()) == ["app.py", "app.py", "other.py"]
+    again = scan(root, cache_dir=cache).references
+    assert [(r.location, r.model) for r in again] == [("pkg/defaults.py:1", "org/c")]
+    assert read == ["pkg/defaults.py"]
+    assert again[0].chain[-1] == "app.py:3 transformers.AutoModel.from_pretrained()"
 
 
 def test_scan_cache_survives_a_corrupt_file(tmp_path: Path, spy: Spy) -> None:
@@ -384,6 +398,6 @@ def test_scan_imports_resolve_by_python_module_names_in_nested_projects(tmp_path
     )
     refs = scan(tmp_path, cache=False).references
     assert [(r.file, r.line, r.model) for r in refs] == [
-        ("services/bot/supportbot/app.py", 4, "org/embedder"),
-        ("services/bot/supportbot/app.py", 5, "org/embedder"),
+        ("services/bot/supportbot/settings.py", 1, "org/embedder"),
     ]
+    assert refs[0].chain[-1].startswith("services/bot/supportbot/app.py:")

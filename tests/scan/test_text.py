@@ -2,38 +2,20 @@
 
 from __future__ import annotations
 
-import re
 import textwrap
-from pathlib import Path
 
 import pytest
 
 from ptmlock.models import Reference
-from ptmlock.scan.detectors import text as text_module
-from ptmlock.scan.detectors.interface import ProjectContext
-from ptmlock.scan.detectors.markdown import MarkdownDetector
 from ptmlock.scan.detectors.shell import ShellDetector
 from ptmlock.scan.detectors.text import RequirementsDetector, classify_url
+from tests.scan.helpers import scan_text
 
-CONTEXT = ProjectContext(root=Path("/project"), directories=frozenset({"weights"}))
-
-
-def fake_analyze(relpath: str, text: str, context: ProjectContext) -> list[Reference]:
-    """Stands in for the Python analysis: ``from_pretrained("<id>")`` on a line."""
-    return [
-        Reference(file=relpath, line=n, hub="huggingface", model=m.group(1), api="fake")
-        for n, line in enumerate(text.splitlines(), start=1)
-        for m in re.finditer(r"""from_pretrained\(["']([^"']+)["']""", line)
-    ]
-
-
-@pytest.fixture(autouse=True)
-def _fake_python(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(text_module, "analyze_python", fake_analyze)
+FOLDERS = frozenset({"weights"})
 
 
 def shell(relpath: str, text: str) -> list[Reference]:
-    return ShellDetector().detect(relpath, textwrap.dedent(text), CONTEXT)
+    return scan_text(relpath, text, directories=FOLDERS)
 
 
 def test_shell_hf_download_with_revision_and_files() -> None:
@@ -135,7 +117,7 @@ def test_shell_dockerfile_arg_env_run_and_exec_form() -> None:
     assert [(r.line, r.model, r.api) for r in refs] == [
         (2, "BAAI/bge-large-en-v1.5", "env:MODEL_ID"),
         (5, "BAAI/bge-large-en-v1.5", "hf download"),
-        (6, "gpt2", "fake"),
+        (6, "gpt2", "transformers.AutoModel.from_pretrained"),
         (7, "Qwen/Qwen2-7B", "cli:--model"),
     ]
 
@@ -195,7 +177,7 @@ AutoModel.from_pretrained("not/code")
 
 
 def test_markdown_links_and_code_blocks() -> None:
-    refs = MarkdownDetector().detect("README.md", README, CONTEXT)
+    refs = scan_text("README.md", README, dedent=False)
     assert [(r.line, r.model, r.how) for r in refs] == [
         (6, "google/flan-t5-base", "doc"),
         (10, "gpt2", "doc"),
@@ -215,7 +197,16 @@ def test_markdown_links_and_code_blocks() -> None:
             ("huggingface", "org/name", "abc123", ("sub/w.safetensors",)),
         ),
         ("https://huggingface.co/org/name.", ("huggingface", "org/name", None, ())),
-        ("https://example.org/w/model.ckpt", ("url", "https://example.org/w/model.ckpt", None, ())),
+        ("https://example.org/w/model.ckpt", None),  # a checkpoint, but on no release host
+        (
+            "https://github.com/o/r/releases/download/v1/model.ckpt",
+            ("url", "https://github.com/o/r/releases/download/v1/model.ckpt", None, ()),
+        ),
+        (
+            "https://dl.fbaipublicfiles.com/x/y-d7cc33bc.th",
+            ("url", "https://dl.fbaipublicfiles.com/x/y-d7cc33bc.th", None, ()),
+        ),
+        ("https://github.com/o/r/releases/download/v1/photo.jpg", None),
         ("https://huggingface.co/docs/hub/index", None),
         ("https://huggingface.co/datasets/org/name", None),
         ("https://huggingface.co/spaces/org/name", None),
@@ -243,7 +234,7 @@ def test_requirements_spacy_wheels() -> None:
         requests @ https://files.pythonhosted.org/packages/requests-2.32.0-py3-none-any.whl
         """
     )
-    [ref] = RequirementsDetector().detect("requirements.txt", text, CONTEXT)
+    [ref] = scan_text("requirements.txt", text, dedent=False)
     assert (ref.line, ref.hub, ref.library) == (2, "url", "spacy")
     assert ref.model is not None and ref.model.endswith("en_core_web_sm-3.7.1-py3-none-any.whl")
     assert RequirementsDetector().handles("requirements/dev.txt")

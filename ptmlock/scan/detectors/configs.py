@@ -1,12 +1,17 @@
 """Model ids in YAML, JSON and TOML configuration files.
 
-A value is a model reference only when a model-shaped key holds it (``model_name_or_path``,
-``base_model``, ``tokenizer``, ``*_model``, ...) *and* it is shaped like a Hub id that is not a
-local path: a string that merely looks like ``org/name`` elsewhere in a config is not a model.
-A list (or a name -> id table) under such a key is one group of interchangeable models.
+A value is a model reference when a model-shaped key holds it (``model_name_or_path``,
+``base_model``, ``tokenizer``, ``*_model``, ``vision_tower``, ...) at any depth *and* it is shaped
+like a Hub id that is not a local path, or when it is a model URL whatever its key (a Hugging Face
+``resolve`` URL, a checkpoint file on a release host): a string that merely looks like
+``org/name`` elsewhere in a config is not a model. A list (or a name -> id table) under such a key
+is one group of interchangeable models. ``environment:`` entries of a compose file (and
+Kubernetes ``env:`` lists) are environment settings: models when their name is model-shaped or
+the code reads that variable on its way to a loader (a ``Candidate``).
 
 The key and value rules (``is_model_key``, ``is_hub_id``) are public: the shell and Dockerfile
 detector applies them to ``ENV``/``export`` assignments and ``--model_name_or_path`` flags.
+Whether an id names a folder of the project is decided in phase 2, with the whole tree known.
 """
 
 from __future__ import annotations
@@ -22,57 +27,24 @@ from typing import Any
 import yaml
 
 from ptmlock.models import Reference
-from ptmlock.scan.detectors.interface import Detector, ProjectContext
-from ptmlock.scan.families import family_of, is_legacy_canonical
+from ptmlock.scan.detectors.interface import Candidate, Detector, FileFacts
+from ptmlock.scan.detectors.shapes import (
+    CHILD_KEYS,
+    REVISION_KEYS,
+    guess_library,
+    is_hub_id,
+    is_model_key,
+    is_ollama_tag,
+    normalize_key,
+)
+from ptmlock.scan.detectors.shell import shell_references
+from ptmlock.scan.families import family_of
+from ptmlock.scan.transforms import ollama_id
+from ptmlock.scan.urls import model_url
 
-__all__ = ["ConfigDetector", "guess_library", "is_hub_id", "is_model_key", "normalize_key"]
+__all__ = ["ConfigDetector"]
 
 logger = logging.getLogger(__name__)
-
-# -- which keys hold models -----------------------------------------------------------------------
-_MODEL_KEYS = frozenset(
-    {
-        "model", "model_name", "model_id", "model_name_or_path", "pretrained_model_name_or_path",
-        "pretrained_model", "base_model", "base_model_name_or_path", "checkpoint", "tokenizer",
-        "tokenizer_name", "tokenizer_name_or_path", "repo_id", "hub_model_id", "hf_model",
-        "models", "model_names", "model_ids", "checkpoints",
-    }
-)  # fmt: skip
-_MODEL_SUFFIXES = (
-    "_model", "_model_name", "_model_id", "_model_name_or_path", "_repo_id", "_checkpoint",
-    "_tokenizer", "_tokenizer_name", "_models",
-)  # fmt: skip
-# keys that name the model inside a model-shaped table: ``model: {name: org/x, revision: v1}``
-_CHILD_KEYS = frozenset({"name", "id", "name_or_path", "repo", "pretrained", "path", "hub_id"})
-_REVISION_KEYS = ("revision", "model_revision", "hub_revision")
-
-# -- which values are Hub ids ---------------------------------------------------------------------
-_HUB_ID = re.compile(r"(?:[A-Za-z0-9][\w.-]{0,95}/)?[A-Za-z0-9][\w.-]{0,95}", re.ASCII)
-_FILE_SUFFIX = re.compile(
-    r"\.(json|ya?ml|toml|txt|csv|tsv|jsonl|parquet|arrow|pt|pth|bin|ckpt|safetensors|onnx|gguf|h5"
-    r"|hdf5|pkl|pickle|npy|npz|zip|tar|gz|tgz|py|ipynb|md|model|tflite|pb|msgpack|sh|log|png|jpe?g"
-    r"|wav|mp3|html?)$",
-    re.IGNORECASE,
-)
-# first path segments that are almost always a local directory, even one not in the repo
-_LOCAL_ROOTS = frozenset(
-    {
-        "data", "dataset", "datasets", "models", "model", "checkpoints", "checkpoint", "ckpt",
-        "ckpts", "outputs", "output", "out", "runs", "weights", "saved_models", "saved", "results",
-        "exp", "exps", "experiments", "logs", "tmp", "temp", "cache", "artifacts", "pretrained",
-        "pretrained_models", "local", "assets", "resources", "src", "lib", "build", "dist",
-    }
-)  # fmt: skip
-# LLM API providers whose "provider/model" strings share the Hub id shape (litellm, langchain)
-_API_PROVIDERS = frozenset(
-    {
-        "anthropic", "azure", "azure_ai", "ollama", "ollama_chat", "bedrock", "vertex_ai",
-        "gemini", "cohere", "groq", "together_ai", "openrouter", "fireworks_ai", "replicate",
-        "perplexity", "mistral", "deepseek", "xai", "sagemaker", "hosted_vllm", "vllm",
-        "watsonx", "databricks", "cloudflare", "voyage", "anyscale", "deepinfra", "nvidia_nim",
-    }
-)  # fmt: skip
-_SHARED_NAMESPACES = frozenset({"openai"})  # on the Hub too, but only for open model families
 
 _SKIPPED_NAMES = frozenset(
     {
@@ -86,43 +58,6 @@ _SKIPPED_NAMES = frozenset(
 )  # fmt: skip
 _SKIPPED_PATTERN = re.compile(r"(^|/)(tsconfig\..*\.json|\.eslintrc.*|\.prettierrc.*|.*\.lock)$")
 _EXTENSIONS = (".yaml", ".yml", ".json", ".toml")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-
-
-def normalize_key(key: str) -> str:
-    """``modelNameOrPath`` / ``MODEL-NAME`` -> ``model_name_or_path`` / ``model_name``."""
-    return _CAMEL.sub("_", key).replace("-", "_").lower()
-
-
-def is_model_key(key: str) -> bool:
-    """Whether a config key, environment variable or flag (normalized) names a model."""
-    return key in _MODEL_KEYS or key.endswith(_MODEL_SUFFIXES)
-
-
-def is_hub_id(value: str, context: ProjectContext) -> bool:
-    """Whether ``value`` is shaped like a Hub model id and is not a local path or an API model."""
-    if not _HUB_ID.fullmatch(value) or "--" in value or ".." in value or value.endswith(".git"):
-        return False
-    if _FILE_SUFFIX.search(value) or value in context.directories:
-        return False
-    namespace, _, name = value.rpartition("/")
-    if not namespace:
-        return is_legacy_canonical(name)
-    if namespace in context.directories or namespace.lower() in _LOCAL_ROOTS:
-        return False
-    if namespace in _API_PROVIDERS:
-        return False
-    return namespace not in _SHARED_NAMESPACES or family_of(value)[0] is not None
-
-
-def guess_library(model_id: str) -> str:
-    """The file-selection policy a config-named model most likely needs."""
-    family, _ = family_of(model_id)
-    if family in {"Stable Diffusion", "SDXL", "ControlNet", "FLUX"}:
-        return "diffusers"
-    if model_id.startswith("sentence-transformers/"):
-        return "sentence-transformers"
-    return "transformers"
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,13 +75,15 @@ class _Hit:
     line: int | None  # None: find it in the text (JSON and TOML carry no positions)
     group: str | None = None
     revision: str | None = None
+    env: str | None = None  # the environment variable it sets, in an ``environment:`` list
 
 
 class ConfigDetector(Detector):
     """Model-shaped keys in ``.yaml``/``.yml``/``.json``/``.toml`` files."""
 
     name = "configs"
-    markers = (b"model", b"Model", b"MODEL", b"checkpoint", b"tokenizer", b"repo_id")
+    markers = (b"model", b"Model", b"MODEL", b"checkpoint", b"tokenizer", b"repo_id", b"http",
+               b"environment", b"tower", b"ckpt", b"encoder")  # fmt: skip
 
     def handles(self, relpath: str) -> bool:
         lowered = relpath.lower()
@@ -156,31 +93,75 @@ class ConfigDetector(Detector):
             lowered
         )
 
-    def detect(self, relpath: str, text: str, context: ProjectContext) -> list[Reference]:
+    def read(self, relpath: str, text: str) -> FileFacts:
         tree = _parse(relpath, text)
         if tree is None:
-            return []
+            return FileFacts()
         if relpath.rsplit("/", 1)[-1] == "pyproject.toml" and isinstance(tree.get("tool"), dict):
             tree["tool"].pop("ptmlock", None)  # declared models are read by project_config
         finder = _LineFinder(text)
-        references = []
-        for hit in _walk(tree, (), context, in_model=False):
+        references: list[Reference] = []
+        candidates: list[Candidate] = []
+        for hit in _walk(tree, (), in_model=False):
             line = hit.line if hit.line is not None else finder.find(hit.key, hit.value)
-            references.append(
-                Reference(
-                    file=relpath,
-                    line=line,
-                    hub="huggingface",
-                    model=hit.value,
-                    revision=hit.revision,
-                    api=f"config:{hit.key}",
-                    how="config",
-                    confidence="medium",
-                    library=guess_library(hit.value),
-                    group=hit.group,
-                )
-            )
-        return references
+            reference = _reference(relpath, line, hit)
+            if hit.env is not None and not is_model_key(normalize_key(hit.env)):
+                candidates.append(Candidate(kind="env", name=hit.env, reference=reference))
+            else:
+                references.append(reference)
+        facts = FileFacts(references=tuple(_unique(references)), candidates=tuple(candidates))
+        commands = list(_commands(tree, None))
+        return facts.merged(shell_references(relpath, commands)) if commands else facts
+
+
+# keys whose strings are command lines (cog.yaml and CI ``run``/``script``, compose ``command``)
+_COMMAND_KEYS = frozenset({"run", "command", "commands", "script", "entrypoint", "before_script",
+                           "after_script", "pre", "post", "setup"})  # fmt: skip
+
+
+def _commands(node: Any, key: str | None) -> Iterator[tuple[int, str]]:
+    """The command lines a config holds, with their lines (YAML only: JSON/TOML have none)."""
+    if isinstance(node, dict):
+        for name, value in node.items():
+            yield from _commands(value, normalize_key(str(name)))
+    elif isinstance(node, list):
+        for item in node:
+            yield from _commands(item, key)
+    elif isinstance(node, _Scalar) and key in _COMMAND_KEYS:
+        for offset, text in enumerate(node.value.splitlines()):
+            yield node.line + offset, text
+
+
+def _unique(references: list[Reference]) -> list[Reference]:
+    return list({(r.line, r.model): r for r in references}.values())
+
+
+def _reference(relpath: str, line: int, hit: _Hit) -> Reference:
+    if is_ollama_tag(hit.value):
+        return Reference(
+            file=relpath, line=line, hub="other", model=ollama_id(hit.value),
+            api=f"config:{hit.key}", how="config", confidence="medium", library="ollama",
+        )  # fmt: skip
+    url = model_url(hit.value) if hit.value.startswith(("http://", "https://")) else None
+    if url is not None:
+        return Reference(
+            file=relpath, line=line, hub=url.hub, model=url.model,  # type: ignore[arg-type]
+            revision=url.revision, api=f"config:{hit.key}", how="config", confidence="medium",
+            library="file" if url.files else ("url" if url.hub == "url" else "snapshot"),
+            files=url.files, group=hit.group,
+        )  # fmt: skip
+    return Reference(
+        file=relpath,
+        line=line,
+        hub="huggingface",
+        model=hit.value,
+        revision=hit.revision,
+        api=f"config:{hit.key}",
+        how="config",
+        confidence="medium",
+        library=guess_library(hit.value),
+        group=hit.group,
+    )
 
 
 def _parse(relpath: str, text: str) -> Any:
@@ -222,42 +203,77 @@ def _string(value: Any) -> tuple[str, int | None] | None:
     return None
 
 
-def _walk(
-    node: Any, path: tuple[str, ...], context: ProjectContext, in_model: bool
-) -> Iterator[_Hit]:
+def _walk(node: Any, path: tuple[str, ...], in_model: bool, env: bool = False) -> Iterator[_Hit]:
     """Every accepted model value below ``node``, in document order."""
     if isinstance(node, list):
         for item in node:
             if (pair := _env_pair(item)) is not None:
-                yield from _walk({pair[0]: pair[1]}, path, context, in_model=False)
+                yield from _env_hits(pair[0], pair[1], path)
             else:
-                yield from _walk(item, path, context, in_model=in_model)
+                yield from _walk(item, path, in_model=in_model)
         return
     if not isinstance(node, dict):
+        if (single := _string(node)) is not None and _is_model_url(single[0]):
+            yield _Hit(".".join(path), single[0], single[1])
         return
     node = _unwrap_name_value(node)
+    in_environment = bool(path) and normalize_key(path[-1]) in ("environment", "env")
     for key, value in node.items():
         normalized = normalize_key(key)
         dotted = ".".join((*path, key))
-        if is_model_key(normalized) or (in_model and normalized in _CHILD_KEYS):
+        if in_environment and (single := _string(value)) is not None:
+            yield from _env_hits(key, value, (*path, key))
+        elif isinstance(value, dict) and family_of(key)[0] is not None:  # ``t5: {name: t5-base}``
+            yield from _walk(value, (*path, key), in_model=True)
+        elif is_model_key(normalized) or (in_model and normalized in CHILD_KEYS):
             revision = _revision(node, normalized)
-            yield from _candidates(value, dotted, revision, context, _is_plural(normalized))
+            yield from _candidates(value, dotted, revision, _is_plural(normalized))
             if isinstance(value, (dict, list)):
-                yield from _walk(value, (*path, key), context, in_model=True)
+                yield from _walk(value, (*path, key), in_model=True)
         else:
-            yield from _walk(value, (*path, key), context, in_model=False)
+            yield from _walk(value, (*path, key), in_model=False)
+    del env
+
+
+def _env_hits(name: str, value: Any, path: tuple[str, ...]) -> Iterator[_Hit]:
+    """``NAME=value`` in a compose ``environment:``, with ``${NAME:-default}`` unwrapped."""
+    found = _string(value)
+    if found is None:
+        return
+    text = _ENV_DEFAULT.sub(lambda m: m.group(2) or "", found[0]).strip("'\"")
+    if text and (is_hub_id(text) or _is_model_url(text) or is_ollama_tag(text)):
+        yield _Hit(".".join((*path, name)) if path else name, text, found[1], env=name)
+
+
+_ENV_DEFAULT = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
+
+
+def _is_model_url(value: str) -> bool:
+    return value.startswith(("http://", "https://")) and model_url(value) is not None
 
 
 def _is_plural(key: str) -> bool:
     return key.endswith(("models", "checkpoints", "model_names", "model_ids"))
 
 
-def _candidates(
-    value: Any, dotted: str, revision: str | None, context: ProjectContext, plural: bool
-) -> Iterator[_Hit]:
+# ``hf://org/name``, ``hf-hub:org/name``, ``//pretrained/org/name``: a Hub id behind a prefix
+_PREFIXED = re.compile(r"(?:[a-z][\w+.-]*:(?://)?|//[\w.-]+/)([\w.-]+/[\w.-]+)")
+
+
+def _model_value(text: str) -> str | None:
+    """The model a model-shaped key's string names, if any (a prefix unwrapped)."""
+    if is_hub_id(text) or _is_model_url(text):
+        return text
+    prefixed = _PREFIXED.fullmatch(text)
+    if prefixed and not text.startswith(("http:", "https:", "file:")) and is_hub_id(prefixed[1]):
+        return prefixed[1]
+    return None
+
+
+def _candidates(value: Any, dotted: str, revision: str | None, plural: bool) -> Iterator[_Hit]:
     if (single := _string(value)) is not None:
-        if is_hub_id(single[0], context):
-            yield _Hit(dotted, single[0], single[1], revision=revision)
+        if (model := _model_value(single[0])) is not None:
+            yield _Hit(dotted, model, single[1], revision=revision)
         return
     if plural and isinstance(value, dict):  # {small: org/a, large: org/b}
         items = [v for k, v in value.items() if not _handled_by_key(normalize_key(k))]
@@ -265,7 +281,10 @@ def _candidates(
         items = value
     else:
         return
-    strings = [s for s in map(_string, items) if s is not None and is_hub_id(s[0], context)]
+    strings = [
+        (model, s[1]) for s in map(_string, items)
+        if s is not None and (model := _model_value(s[0])) is not None
+    ]  # fmt: skip
     group = dotted if len(strings) > 1 else None
     for text, line in strings:
         yield _Hit(dotted, text, line, group=group, revision=revision)
@@ -279,7 +298,7 @@ def _handled_by_key(key: str) -> bool:
 def _revision(mapping: dict[str, Any], key: str) -> str | None:
     stem = re.sub(r"_(name_or_path|name|id)$", "", key)
     short = re.sub(r"_model$", "", stem)
-    for candidate in (f"{stem}_revision", f"{short}_revision", *_REVISION_KEYS):
+    for candidate in (f"{stem}_revision", f"{short}_revision", *REVISION_KEYS):
         for k, v in mapping.items():
             if normalize_key(k) == candidate and (found := _string(v)) and found[0]:
                 return found[0]

@@ -1,43 +1,107 @@
-"""The one interface every detector implements.
+"""The one interface every detector implements, and what phase 1 keeps of a file.
 
-A detector reads one file's text and returns the references it finds there. It never touches
-the network and never raises for bad content: a file it can't parse yields no references (or
-an unresolved one, when a loader call is visible but its model is not).
+A detector reads one file's text and returns ``FileFacts``: references complete on their own
+(``hf download org/name`` in a script), candidates that only the whole project can decide
+(``EMBEDDING_MODEL=...`` in ``.env`` is a model when the code reads that variable on its way to
+a loader), and, for Python code (modules, notebook cells, Markdown snippets), the ``Summary``
+phase 2 links across the project. It depends on the text alone, so it is cached by content hash;
+it never touches the network and never raises for bad content (``skipped`` says why).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
 
 from ptmlock.models import Reference
+from ptmlock.scan.python.ir import Summary
 
-__all__ = ["Detector", "ProjectContext"]
+__all__ = ["Candidate", "Detector", "FileFacts"]
+
+CandidateKind = Literal["env", "flag", "mention"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ProjectContext:
-    """What a detector may know about the project beyond the file it reads."""
+class Candidate:
+    """A possible reference that phase 2 decides with what the whole project knows.
 
-    root: Path
-    # module name ("pkg.sub") -> relative path, for constants imported across modules
-    modules: dict[str, str] = field(default_factory=dict)
-    # the project's directories a hub id could name: "models" or "models/bert" (a hub id has
-    # at most one "/"), so "models/bert" in code is a local path, not a model. Deeper ones are
-    # left out: they can't change a result, and the scan cache keys every result on this set.
-    directories: frozenset[str] = frozenset()
+    - ``env``: ``name=value`` sets an environment variable (``.env``, compose, ``ENV``);
+    - ``flag``: ``--name value`` on a command line that runs the project's code;
+    - ``mention``: a model-shaped id in prose, a model when the project uses it elsewhere.
+    The ``reference`` is what it becomes when it is one.
+    """
+
+    kind: CandidateKind
+    name: str  # the variable, the flag (``--model_path``), or the id mentioned
+    reference: Reference
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FileFacts:
+    """Phase 1's answer for one file."""
+
+    references: tuple[Reference, ...] = ()
+    candidates: tuple[Candidate, ...] = ()
+    python: Summary | None = None
+    skipped: str | None = None  # why the file (or part of it) could not be read
+
+    def merged(self, other: FileFacts) -> FileFacts:
+        return FileFacts(
+            references=self.references + other.references,
+            candidates=self.candidates + other.candidates,
+            python=self.python or other.python,
+            skipped=self.skipped or other.skipped,
+        )
+
+    def dump(self) -> tuple[Any, ...]:
+        """A marshal-able form without the Python summary (kept apart, see ``scan.cache``)."""
+        refs = tuple(_ref_dump(r) for r in self.references)
+        cands = tuple((c.kind, c.name, _ref_dump(c.reference)) for c in self.candidates)
+        return (refs, cands, self.skipped)
+
+    @classmethod
+    def load(cls, data: tuple[Any, ...], relpath: str, python: Summary | None) -> FileFacts:
+        refs, cands, skipped = data
+        return cls(
+            references=tuple(_ref_load(r, relpath) for r in refs),
+            candidates=tuple(
+                Candidate(kind=k, name=n, reference=_ref_load(r, relpath)) for k, n, r in cands
+            ),
+            python=python,
+            skipped=skipped,
+        )
+
+
+_FIELDS = tuple(Reference.__dataclass_fields__)
+
+
+def _ref_dump(ref: Reference) -> tuple[Any, ...]:
+    values = asdict(ref)
+    values["file"] = ""  # the same content at another path reads the same
+    return tuple(values[name] for name in _FIELDS)
+
+
+def _ref_load(data: Sequence[Any], relpath: str) -> Reference:
+    values = dict(zip(_FIELDS, data, strict=True))
+    values["file"] = relpath
+    values["files"] = tuple(values["files"])
+    values["chain"] = tuple(values["chain"])
+    return Reference(**values)
 
 
 class Detector(ABC):
     """Finds model references in one kind of file."""
 
     name: str
+    # bytes one of which a file must contain to be worth reading (None: read every file)
+    markers: Sequence[bytes] | None = None
 
     @abstractmethod
     def handles(self, relpath: str) -> bool:
         """Whether this detector reads the file at ``relpath`` ("/"-separated)."""
 
     @abstractmethod
-    def detect(self, relpath: str, text: str, context: ProjectContext) -> list[Reference]:
-        """References in ``text``, the content of ``relpath``."""
+    def read(self, relpath: str, text: str) -> FileFacts:
+        """What ``text``, the content of ``relpath``, holds (phase 1: the text alone)."""

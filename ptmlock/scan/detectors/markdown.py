@@ -1,8 +1,10 @@
 """Model references in Markdown and reStructuredText: READMEs, docs pages, model cards.
 
 Hugging Face model links (not docs, blog, dataset or Space pages) count with ``how="doc"``; fenced
-code blocks go through the Python analysis and the shell rules. Everything found here has low
-confidence: a README shows what users run, not what the code runs.
+code blocks go through the Python analysis (one module per page, placed at the page's lines) and
+the shell rules. A model-shaped id written in prose (``Qwen/Qwen3-Embedding-4B``) is a
+``Candidate``: a reference when the project uses that model elsewhere. Everything found here has
+low confidence: a README shows what users run, not what the code runs.
 """
 
 from __future__ import annotations
@@ -11,43 +13,93 @@ import re
 from dataclasses import replace
 
 from ptmlock.models import Reference
-from ptmlock.scan.detectors import text as text_module
-from ptmlock.scan.detectors.interface import Detector, ProjectContext
+from ptmlock.scan.detectors.interface import Candidate, Detector, FileFacts
+from ptmlock.scan.detectors.python import summarize_placed
+from ptmlock.scan.detectors.shapes import is_hub_id
 from ptmlock.scan.detectors.shell import shell_references
 from ptmlock.scan.detectors.text import URL, classify_url, hub_reference
+from ptmlock.scan.transforms import ollama_id
 
 __all__ = ["MarkdownDetector"]
 
 _FENCE = re.compile(r"^\s*(```+|~~~+)\s*([\w+-]*)")
 _PYTHON_INFO = frozenset({"python", "py", "python3", "ipython", "pycon", "jupyter"})
 _SHELL_INFO = frozenset({"bash", "sh", "shell", "console", "zsh", "dockerfile", "docker"})
+_MENTION = re.compile(r"(?<![\w/.:@-])([A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95})(?![\w/@-])")
+_TAG_MENTION = re.compile(r"(?<![\w/.:@-])([a-z][a-z0-9._-]*:[a-z0-9][a-z0-9._-]*)(?![\w/@:-])")
 
 
 class MarkdownDetector(Detector):
     """README and docs pages: Hub model links and loader calls in fenced code blocks."""
 
     name = "markdown"
-    markers = (b"huggingface", b"hf.co", b"http", b"```", b"~~~")
+    markers = (b"/",)
 
     def handles(self, relpath: str) -> bool:
         return relpath.lower().endswith((".md", ".markdown", ".mdx", ".rst"))
 
-    def detect(self, relpath: str, text: str, context: ProjectContext) -> list[Reference]:
-        found: list[Reference] = []
+    def read(self, relpath: str, text: str) -> FileFacts:
+        facts = FileFacts()
+        pieces: list[tuple[int, str]] = []
         lines = text.splitlines()
-        start = _front_matter_end(lines)
-        index = start
+        index = _front_matter_end(lines)
         while index < len(lines):
             fence = _FENCE.match(lines[index])
             if fence is None:
-                found += _links(relpath, index + 1, lines[index])
+                facts = facts.merged(_prose(relpath, index + 1, lines[index]))
                 index += 1
                 continue
             end = _fence_end(lines, index, fence.group(1))
             block = list(enumerate(lines[index + 1 : end], start=index + 2))
-            found += _code_block(relpath, fence.group(2).lower(), block, context)
+            info = fence.group(2).lower()
+            if info in _PYTHON_INFO or not info:
+                code = "\n".join(re.sub(r"^(>>>|\.\.\.) ?", "", text) for _, text in block)
+                pieces += [(block[0][0], code)] if block else []
+            if info in _SHELL_INFO or not info:
+                shell = [(n, re.sub(r"^\s*[$%] ", "", text)) for n, text in block]
+                facts = facts.merged(
+                    shell_references(relpath, shell, dockerfile=info.startswith("docker"))
+                )
+            facts = facts.merged(_mentions(relpath, block))
             index = end + 1
-        return [replace(r, confidence="low") for r in found if r.model is not None]
+        if pieces:
+            facts = summarize_placed(relpath, pieces).merged(facts)
+        return FileFacts(
+            references=tuple(replace(r, confidence="low") for r in facts.references if r.model),
+            candidates=tuple(
+                replace(c, reference=replace(c.reference, confidence="low"))
+                for c in facts.candidates
+            ),
+            python=facts.python,
+            skipped=facts.skipped,
+        )
+
+
+def _prose(relpath: str, number: int, text: str) -> FileFacts:
+    return FileFacts(
+        references=tuple(_links(relpath, number, text)),
+        candidates=_mentions(relpath, [(number, text)]).candidates,
+    )
+
+
+def _mentions(relpath: str, lines: list[tuple[int, str]]) -> FileFacts:
+    """Model-shaped ids written in text (outside links), for phase 2 to confirm."""
+    found: list[Candidate] = []
+    for number, text in lines:
+        bare = URL.sub(" ", text)
+        for match in _MENTION.finditer(bare):
+            model = match.group(1).rstrip(".")
+            if is_hub_id(model):
+                reference = hub_reference(relpath, number, model, "mention", "doc", "low")
+                found.append(Candidate(kind="mention", name=model, reference=reference))
+        for match in _TAG_MENTION.finditer(bare):
+            model = ollama_id(match.group(1).rstrip("."))
+            reference = Reference(
+                file=relpath, line=number, hub="other", model=model, api="mention", how="doc",
+                confidence="low", library="ollama",
+            )  # fmt: skip
+            found.append(Candidate(kind="mention", name=model, reference=reference))
+    return FileFacts(candidates=tuple(found))
 
 
 def _front_matter_end(lines: list[str]) -> int:
@@ -63,21 +115,6 @@ def _fence_end(lines: list[str], start: int, fence: str) -> int:
         (i for i in range(start + 1, len(lines)) if lines[i].strip().startswith(closing)),
         len(lines),
     )
-
-
-def _code_block(
-    relpath: str, info: str, block: list[tuple[int, str]], context: ProjectContext
-) -> list[Reference]:
-    found: list[Reference] = []
-    if info in _PYTHON_INFO or not info:
-        code = "\n".join(re.sub(r"^(>>>|\.\.\.) ?", "", text) for _, text in block)
-        offset = block[0][0] - 1 if block else 0
-        python = text_module.analyze_python(relpath, code, context)
-        found += [replace(r, line=r.line + offset) for r in python]
-    if info in _SHELL_INFO or not info:
-        shell = [(n, re.sub(r"^\s*[$%] ", "", text)) for n, text in block]
-        found += shell_references(relpath, shell, context, dockerfile=info.startswith("docker"))
-    return found
 
 
 def _links(relpath: str, number: int, text: str) -> list[Reference]:

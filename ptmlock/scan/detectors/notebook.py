@@ -1,28 +1,27 @@
 """Jupyter notebooks: code cells through the Python analysis, ``!`` lines through the shell rules.
 
-All code cells are analysed as one module, in order, because a constant set in one cell is used
-by a loader in a later one. IPython syntax is neutralised first (``%magic`` lines become ``pass``;
-``!command`` lines and ``%%bash`` cells go to the shell rules), and a cell that still does not
-parse is left out rather than losing the whole notebook.
+All code cells are one Python module, in order, because a constant set in one cell is used by
+a loader in a later one (and cells import the project's own modules, which phase 2 follows).
+IPython syntax is neutralised first (``%magic`` lines become ``pass``; ``!command`` lines and
+``%%bash`` cells go to the shell rules), and a cell that still does not parse is left out rather
+than losing the whole notebook.
 
-``Reference.line`` is the line *of the .ipynb file* holding that source line (nbformat writes one
+Each source line is placed at the line *of the .ipynb file* holding it (nbformat writes one
 source line per JSON line), so ``file:line`` is a real place in the file and ``ignore`` entries
-stay stable; when a cell's source is stored as a single string, its lines share that string's line.
+stay stable; when a cell's source is stored as a single string, its lines follow that line.
 """
 
 from __future__ import annotations
 
-import ast
 import json
 import logging
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from ptmlock.models import Reference
-from ptmlock.scan.detectors.interface import Detector, ProjectContext
+from ptmlock.scan.detectors.interface import Detector, FileFacts
+from ptmlock.scan.detectors.python import summarize_placed
 from ptmlock.scan.detectors.shell import shell_references
-from ptmlock.scan.detectors.text import analyze_python
 
 __all__ = ["NotebookDetector", "code_cells"]
 
@@ -31,7 +30,6 @@ logger = logging.getLogger(__name__)
 _SOURCE_KEY = re.compile(r'"(?:source|input)"\s*:\s*')
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _SHELL_CELL = re.compile(r"%%(bash|sh|script\s+(ba)?sh)\b")
-_MAX_RETRIES = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,24 +47,31 @@ class NotebookDetector(Detector):
     def handles(self, relpath: str) -> bool:
         return relpath.lower().endswith(".ipynb")
 
-    def detect(self, relpath: str, text: str, context: ProjectContext) -> list[Reference]:
+    def read(self, relpath: str, text: str) -> FileFacts:
         try:
             notebook = json.loads(text)
         except ValueError:
-            logger.debug("%s: not JSON", relpath)
-            return []
+            return FileFacts(skipped="not a notebook (not JSON)")
+        except RecursionError:
+            return FileFacts(skipped="nested too deeply to read")
         if not isinstance(notebook, dict):
-            return []
-        cells = code_cells(notebook, text)
-        python: list[list[tuple[int, str]]] = []
-        found: list[Reference] = []
-        for cell in cells:
+            return FileFacts(skipped="not a notebook (not a JSON object)")
+        facts = FileFacts()
+        pieces: list[tuple[int, str]] = []
+        for cell in code_cells(notebook, text):
             shell, code = _split_cell(cell)
-            found += shell_references(relpath, shell, context)
-            python.append(code)
+            facts = facts.merged(shell_references(relpath, shell))
+            pieces += _pieces(code)
         if _is_python(notebook):
-            found += _analyze(relpath, python, context)
-        return found
+            facts = summarize_placed(relpath, pieces).merged(facts)
+        return facts
+
+
+def _pieces(code: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """A cell's lines as one piece of code starting at its first line."""
+    if not code:
+        return []
+    return [(code[0][0], "\n".join(text for _, text in code))]
 
 
 def code_cells(notebook: dict[str, Any], text: str) -> list[Cell]:
@@ -140,37 +145,6 @@ def _split_cell(cell: Cell) -> tuple[list[tuple[int, str]], list[tuple[int, str]
         else:
             code.append((number, line))
     return shell, code
-
-
-def _analyze(
-    relpath: str, cells: list[list[tuple[int, str]]], context: ProjectContext
-) -> list[Reference]:
-    """Run the Python analysis on the concatenated cells and map lines back to the .ipynb."""
-    for _ in range(_MAX_RETRIES):
-        lines = [line for cell in cells for line in cell]
-        try:
-            ast.parse("\n".join(text for _, text in lines))
-            break
-        except SyntaxError as error:  # leave out the cell that does not parse, keep the rest
-            cells = _without_cell_at(cells, error.lineno or 1)
-    else:
-        return []
-    found = analyze_python(relpath, "\n".join(text for _, text in lines), context)
-    numbers = [number for number, _ in lines]
-    return [
-        replace(r, line=numbers[r.line - 1]) if 0 < r.line <= len(numbers) else r for r in found
-    ]
-
-
-def _without_cell_at(
-    cells: list[list[tuple[int, str]]], lineno: int
-) -> list[list[tuple[int, str]]]:
-    seen = 0
-    for index, cell in enumerate(cells):
-        if seen + len(cell) >= lineno:
-            return [*cells[:index], [(n, "") for n, _ in cell], *cells[index + 1 :]]
-        seen += len(cell)
-    return cells[:-1]
 
 
 def _is_python(notebook: dict[str, Any]) -> bool:

@@ -3,9 +3,14 @@
 
 Found: ``hf download ID``/``huggingface-cli download ID [FILES] [--revision R]``, ``git clone`` of a
 Hub repo, ``wget``/``curl`` of a Hub ``resolve`` URL or of a checkpoint URL, ``python -c`` code,
-``--model_name_or_path ID``-style flags, ``vllm serve ID``, and model-shaped ``ENV``/``export``
-assignments. Simple variables (``MODEL=...; hf download $MODEL``, ``${VAR:-default}``) are
-followed; a download whose id stays a variable is reported unresolved.
+``--model_name_or_path ID``-style flags, ``vllm serve ID``, ``ollama pull TAG``, and model-shaped
+``ENV``/``ARG``/``export`` assignments. Simple variables (``MODEL=...; hf download $MODEL``,
+``${VAR:-default}``) are followed; a download whose id stays a variable is reported unresolved.
+
+Two things only the whole project can decide are ``Candidate``s: a Hub-shaped value of a flag
+that is not model-shaped by name (``--vision_tower org/x``: a model when the project's code reads
+that option on its way to a loader), and an environment assignment whose name is not
+model-shaped (``EMBEDDING_MODEL`` is; ``ENCODER=org/x`` is when the code reads ``$ENCODER``).
 """
 
 from __future__ import annotations
@@ -14,15 +19,27 @@ import json
 import re
 import shlex
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from ptmlock.models import Reference
-from ptmlock.scan.detectors import text as text_module
-from ptmlock.scan.detectors.configs import is_hub_id, is_model_key, normalize_key
-from ptmlock.scan.detectors.interface import Detector, ProjectContext
-from ptmlock.scan.detectors.text import classify_url, hub_reference
+from ptmlock.scan.detectors.interface import Candidate, Detector, FileFacts
+from ptmlock.scan.detectors.python import summarize_placed
+from ptmlock.scan.detectors.shapes import is_hub_id, is_model_key, is_ollama_tag, normalize_key
+from ptmlock.scan.detectors.text import URL, classify_url, hub_reference
+from ptmlock.scan.transforms import ollama_id
 
 __all__ = ["ShellDetector", "shell_references"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Snippet:
+    """``python -c CODE``: Python for phase 2, at the line of the command."""
+
+    line: int
+    code: str
+
+
+Found = Reference | Candidate | _Snippet
 
 _ASSIGN = re.compile(
     r"(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)?)?([A-Za-z_]\w*)=(\S*)"
@@ -64,23 +81,45 @@ def _logical_lines(lines: list[tuple[int, str]]) -> Iterator[_Line]:
 
 
 def shell_references(
-    relpath: str, lines: list[tuple[int, str]], context: ProjectContext, *, dockerfile: bool = False
-) -> list[Reference]:
-    """References in shell ``lines`` (pairs of 1-based line number and text)."""
+    relpath: str, lines: list[tuple[int, str]], *, dockerfile: bool = False
+) -> FileFacts:
+    """What shell ``lines`` (pairs of 1-based line number and text) hold."""
     scope: dict[str, str] = {}
-    found: list[Reference] = []
+    found: list[Found] = []
     for line in _logical_lines(lines):
+        if line.text.lstrip().startswith("#"):
+            found += _commented(relpath, line)
+            continue
         text = _strip_comment(line.text)
         if dockerfile and (match := _DOCKER_INSTRUCTION.match(text)):
             instruction, text = match.group(1).upper(), match.group(2)
             if instruction in {"ENV", "ARG"}:
-                found += _assignments(relpath, line, _docker_pairs(text), scope, context)
+                found += _assignments(relpath, line, _docker_pairs(text), scope)
                 continue
             if text.startswith("["):
-                found += _command(relpath, line, _json_argv(text), scope, context)
+                found += _command(relpath, line, _json_argv(text), scope)
                 continue
         for argv in _commands(text):
-            found += _run_command(relpath, line, argv, scope, context)
+            found += _run_command(relpath, line, argv, scope)
+    snippets = [(f.line, f.code) for f in found if isinstance(f, _Snippet)]
+    python = summarize_placed(relpath, snippets).python if snippets else None
+    return FileFacts(
+        references=tuple(f for f in found if isinstance(f, Reference)),
+        candidates=tuple(f for f in found if isinstance(f, Candidate)),
+        python=python,
+    )
+
+
+def _commented(relpath: str, line: _Line) -> list[Found]:
+    """``# wget URL``: a command left in a comment documents a model (low confidence)."""
+    found: list[Found] = []
+    for match in URL.finditer(line.text):
+        fields = classify_url(match.group(0))
+        if fields is not None and (fields["hub"] == "url" or fields.get("files")):
+            reference = hub_reference(
+                relpath, line.first, fields.pop("model"), "comment", "doc", "low"
+            )
+            found.append(replace(reference, **fields))
     return found
 
 
@@ -120,34 +159,36 @@ def _json_argv(text: str) -> list[str]:
     return [str(a) for a in argv] if isinstance(argv, list) else []
 
 
-def _run_command(
-    relpath: str, line: _Line, argv: list[str], scope: dict[str, str], context: ProjectContext
-) -> list[Reference]:
+def _run_command(relpath: str, line: _Line, argv: list[str], scope: dict[str, str]) -> list[Found]:
     while argv and argv[0] in {"export", "local", "readonly"}:
         argv = argv[1:]
     pairs = []
     while argv and (match := re.fullmatch(r"([A-Za-z_]\w*)=(.*)", argv[0], re.DOTALL)):
         pairs.append((match.group(1), match.group(2)))
         argv = argv[1:]
-    found = _assignments(relpath, line, pairs, scope, context)
-    return found + _command(relpath, line, argv, scope, context)
+    found = _assignments(relpath, line, pairs, scope)
+    return found + _command(relpath, line, argv, scope)
 
 
 def _assignments(
-    relpath: str,
-    line: _Line,
-    pairs: list[tuple[str, str]],
-    scope: dict[str, str],
-    context: ProjectContext,
-) -> list[Reference]:
-    found = []
+    relpath: str, line: _Line, pairs: list[tuple[str, str]], scope: dict[str, str]
+) -> list[Found]:
+    found: list[Found] = []
     for key, raw in pairs:
         value, _ = _expand(raw, scope)
         scope[key] = value
-        if is_model_key(normalize_key(key)) and is_hub_id(value, context):
-            found.append(
-                hub_reference(relpath, line.line_of(key), value, f"env:{key}", "config", "medium")
+        if is_ollama_tag(value):
+            reference = _ollama(relpath, line, value, f"env:{key}")
+        elif is_hub_id(value):
+            reference = hub_reference(
+                relpath, line.line_of(key), value, f"env:{key}", "config", "medium"
             )
+        else:
+            continue
+        if is_model_key(normalize_key(key)):
+            found.append(reference)
+        else:
+            found.append(Candidate(kind="env", name=key, reference=reference))
     return found
 
 
@@ -169,9 +210,7 @@ def _expand(token: str, scope: dict[str, str]) -> tuple[str, str]:
     return _VAR.sub(substitute, token), how
 
 
-def _command(
-    relpath: str, line: _Line, argv: list[str], scope: dict[str, str], context: ProjectContext
-) -> list[Reference]:
+def _command(relpath: str, line: _Line, argv: list[str], scope: dict[str, str]) -> list[Found]:
     argv = [a for a in argv if not a.startswith("--mount=")]
     while argv and argv[0] in {"sudo", "exec", "time", "nohup", "!"}:
         argv = argv[1:]
@@ -179,7 +218,7 @@ def _command(
         return []
     program = argv[0].rsplit("/", 1)[-1]
     if program in {"hf", "huggingface-cli"} and argv[1:2] == ["download"]:
-        return _hf_download(relpath, line, f"{program} download", argv[2:], scope, context)
+        return _hf_download(relpath, line, f"{program} download", argv[2:], scope)
     if program == "git" and "clone" in argv[1:3]:
         return _git_clone(relpath, line, argv, scope)
     if program in {"wget", "curl"}:
@@ -187,12 +226,12 @@ def _command(
     if program.startswith("python") and argv[1:4] == ["-m", "spacy", "download"]:
         return _spacy_download(relpath, line, argv[4:])
     if program.startswith("python") and "-c" in argv[1:-1]:
-        code = argv[argv.index("-c") + 1]
-        found = text_module.analyze_python(relpath, code, context)
-        return [replace(r, line=line.first) for r in found]
-    found = _flags(relpath, line, argv, scope, context)
+        return [_Snippet(line.first, argv[argv.index("-c") + 1])]
+    if program == "ollama" and argv[1:2] in (["pull"], ["run"]) and len(argv) > 2:
+        return [_ollama(relpath, line, argv[2])]
+    found = _flags(relpath, line, argv, scope)
     if program == "vllm" and argv[1:2] == ["serve"] and len(argv) > 2:
-        found += _positional_model(relpath, line, "vllm serve", argv[2], scope, context)
+        found += list(_positional_model(relpath, line, "vllm serve", argv[2], scope))
     return found
 
 
@@ -202,8 +241,7 @@ def _hf_download(
     api: str,
     args: list[str],
     scope: dict[str, str],
-    context: ProjectContext,
-) -> list[Reference]:
+) -> list[Found]:
     positional: list[str] = []
     options: dict[str, str] = {}
     index = 0
@@ -224,7 +262,7 @@ def _hf_download(
     if options.get("--repo-type", "model") != "model" or not positional:
         return []
     model, how = _expand(positional[0], scope)
-    if "$" in model or not is_hub_id(model, context):
+    if "$" in model or not is_hub_id(model):
         reason = f"the model id comes from {positional[0]}"
         return [_unresolved(relpath, line.first, api, reason)] if "$" in model else []
     files = tuple(_expand(p, scope)[0] for p in positional[1:])
@@ -235,9 +273,7 @@ def _hf_download(
     ]
 
 
-def _git_clone(
-    relpath: str, line: _Line, argv: list[str], scope: dict[str, str]
-) -> list[Reference]:
+def _git_clone(relpath: str, line: _Line, argv: list[str], scope: dict[str, str]) -> list[Found]:
     revision = None
     for flag in ("-b", "--branch"):
         if flag in argv[:-1]:
@@ -256,11 +292,13 @@ def _git_clone(
 
 def _fetch_urls(
     relpath: str, line: _Line, program: str, args: list[str], scope: dict[str, str]
-) -> list[Reference]:
-    found = []
+) -> list[Found]:
+    found: list[Found] = []
     for arg in args:
         url, how = _expand(arg, scope)
-        fields = classify_url(url) if url.startswith(("http://", "https://")) else None
+        fields = (
+            classify_url(url, downloaded=True) if url.startswith(("http://", "https://")) else None
+        )
         if fields is not None and (fields["hub"] == "url" or fields.get("files")):
             reference = hub_reference(
                 relpath, line.line_of(arg), fields.pop("model"), program, how, "high"
@@ -269,26 +307,37 @@ def _fetch_urls(
     return found
 
 
-def _flags(
-    relpath: str, line: _Line, argv: list[str], scope: dict[str, str], context: ProjectContext
-) -> list[Reference]:
-    found = []
+def _flags(relpath: str, line: _Line, argv: list[str], scope: dict[str, str]) -> list[Found]:
+    found: list[Found] = []
     for index, arg in enumerate(argv):  # argv[0] too: an image ENTRYPOINT takes bare flags
-        if not arg.startswith("-"):
+        if not arg.startswith("-") or arg == "-":
             continue
         flag, eq, inline = arg.partition("=")
         value = inline if eq else (argv[index + 1] if index + 1 < len(argv) else "")
         key = normalize_key(flag.lstrip("-"))
-        if value and (is_model_key(key) or key in _MODEL_FLAGS):
-            found += _positional_model(relpath, line, f"cli:{flag}", value, scope, context)
+        if not value or value.startswith("-"):
+            continue
+        named = _positional_model(relpath, line, f"cli:{flag}", value, scope)
+        if is_model_key(key) or key in _MODEL_FLAGS:
+            found += named
+        else:
+            found += [Candidate(kind="flag", name=key, reference=r) for r in named]
     return found
 
 
 def _positional_model(
-    relpath: str, line: _Line, api: str, raw: str, scope: dict[str, str], context: ProjectContext
+    relpath: str, line: _Line, api: str, raw: str, scope: dict[str, str]
 ) -> list[Reference]:
     value, how = _expand(raw, scope)
-    if not is_hub_id(value, context):
+    if value.startswith(("http://", "https://")):
+        fields = classify_url(value)
+        if fields is None:
+            return []
+        reference = hub_reference(
+            relpath, line.line_of(raw), fields.pop("model"), api, how, "medium"
+        )
+        return [replace(reference, **fields)]
+    if not is_hub_id(value):
         return []
     return [
         hub_reference(
@@ -297,7 +346,15 @@ def _positional_model(
     ]
 
 
-def _spacy_download(relpath: str, line: _Line, args: list[str]) -> list[Reference]:
+def _ollama(relpath: str, line: _Line, tag: str, api: str = "ollama pull") -> Reference:
+    """``ollama pull qwen3:8b``: an Ollama model, inventoried (no hub here can lock it)."""
+    return Reference(
+        file=relpath, line=line.line_of(tag), hub="other", model=ollama_id(tag),
+        api=api, how="literal", confidence="high", library="ollama",
+    )  # fmt: skip
+
+
+def _spacy_download(relpath: str, line: _Line, args: list[str]) -> list[Found]:
     """``python -m spacy download en_core_web_sm``: the pipeline the Hub's spacy org hosts."""
     names = [a for a in args if not a.startswith("-")]
     if not names or not re.fullmatch(r"[a-z]{2,3}_\w+", name := names[0].split("-")[0]):
@@ -334,6 +391,6 @@ class ShellDetector(Detector):
         name = relpath.rsplit("/", 1)[-1].lower()
         return name.endswith(_SHELL_SUFFIXES) or name in _SHELL_NAMES or _is_dockerfile(relpath)
 
-    def detect(self, relpath: str, text: str, context: ProjectContext) -> list[Reference]:
+    def read(self, relpath: str, text: str) -> FileFacts:
         lines = list(enumerate(text.splitlines(), start=1))
-        return shell_references(relpath, lines, context, dockerfile=_is_dockerfile(relpath))
+        return shell_references(relpath, lines, dockerfile=_is_dockerfile(relpath))

@@ -1,92 +1,45 @@
 """What the plain-text detectors share, and requirements files.
 
-- ``classify_url``: which URLs name a model (a Hub repo page or file, or a checkpoint file), the one
-  place shell commands, Markdown links and requirements lines ask.
-- ``analyze_python``: the Python analysis for code embedded in text (``python -c``, Markdown code
-  blocks, notebooks); tests substitute it here, so callers look it up through this module.
+- ``classify_url``: the reference fields of a model URL (see ``ptmlock.scan.urls``), for shell
+  commands, Markdown links and requirements lines.
+- ``hub_reference``: a Hugging Face reference found in text, its library guessed from the id.
 - Requirements (``RequirementsDetector``): spaCy model wheels pinned by URL. It is a URL scan of
   requirements lines, a few lines on top of the above, so it lives here rather than alone.
 """
 
 from __future__ import annotations
 
-import importlib
 import re
-from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import urlsplit
 
 from ptmlock.models import Reference
-from ptmlock.scan.detectors.configs import guess_library, is_hub_id
-from ptmlock.scan.detectors.interface import Detector, ProjectContext
+from ptmlock.scan.detectors.interface import Detector, FileFacts
+from ptmlock.scan.detectors.shapes import guess_library
+from ptmlock.scan.urls import model_url
 
 __all__ = [
     "URL",
     "RequirementsDetector",
-    "analyze_python",
     "classify_url",
     "hub_reference",
 ]
 
-_HF_HOSTS = frozenset({"huggingface.co", "www.huggingface.co", "hf.co"})
-# first path segments of huggingface.co pages that are not models
-_HF_RESERVED = frozenset(
-    {
-        "docs", "blog", "spaces", "datasets", "papers", "settings", "join", "login", "pricing",
-        "models", "organizations", "tasks", "learn", "enterprise", "new", "new-space",
-        "new-dataset", "collections", "posts", "chat", "api", "privacy", "terms-of-service",
-        "changelog", "inference-endpoints", "inference-api", "support", "transformers", "course",
-        "welcome", "brand", "autotrain", "competitions", "storage", "jobs", "notifications",
-        "search", "sitemap", "oauth", "billing", "pro", "contact", "huggingchat", "front",
-        "static", "avatars", "mcp", "hub", "security", "status", "code-of-conduct",
-    }
-)  # fmt: skip
-_REPO_ACTIONS = frozenset({"resolve", "blob", "tree", "raw", "discussions", "commit", "commits"})
-_CHECKPOINT_URL = re.compile(r"\.(pt|pth|ckpt|safetensors|bin|onnx|gguf)$", re.IGNORECASE)
 URL = re.compile(r"""https?://[^\s<>"'`()\[\]{}]+""")
-_NOWHERE = ProjectContext(root=PurePosixPath("/nonexistent"))  # type: ignore[arg-type]
 _SPACY_MODEL = re.compile(
     r"[a-z]{2,3}_(core|dep|ent)_(web|news|wiki)_(sm|md|lg|trf)\b|spacy-models"
 )
 
 
-def analyze_python(relpath: str, text: str, context: ProjectContext) -> list[Reference]:
-    """``ptmlock.scan.detectors.python.analyze_source``, or nothing while that module is absent."""
-    try:
-        module = importlib.import_module("ptmlock.scan.detectors.python")
-    except ModuleNotFoundError as error:
-        if not (error.name or "").startswith("ptmlock.scan.detectors."):
-            raise
-        return []
-    found: list[Reference] = module.analyze_source(relpath, text, context)
-    return found
-
-
-def classify_url(url: str) -> dict[str, Any] | None:
+def classify_url(url: str, *, downloaded: bool = False) -> dict[str, Any] | None:
     """Reference fields for a model URL (Hub repo page/file, or a checkpoint file), else None."""
-    url = url.rstrip(".,;:!?*_")
-    parts = urlsplit(url)
-    if parts.hostname in _HF_HOSTS:
-        return _hub_url(parts.path)
-    if _CHECKPOINT_URL.search(parts.path):
-        return {"hub": "url", "model": url.split("#")[0], "library": "url"}
-    return None
-
-
-def _hub_url(path: str) -> dict[str, Any] | None:
-    segments = [s for s in path.split("/") if s]
-    if not segments or segments[0] in _HF_RESERVED:
+    found = model_url(url, downloaded=downloaded)
+    if found is None:
         return None
-    if len(segments) >= 2 and segments[1] not in _REPO_ACTIONS:
-        model, rest = f"{segments[0]}/{segments[1]}", segments[2:]
-    else:
-        model, rest = segments[0], segments[1:]
-    model = model.removesuffix(".git")
-    if not is_hub_id(model, _NOWHERE):
-        return None
-    fields: dict[str, Any] = {"hub": "huggingface", "model": model, "library": "snapshot"}
-    if len(rest) >= 3 and rest[0] in {"resolve", "raw", "blob"}:
-        fields.update(revision=rest[1], files=("/".join(rest[2:]),), library="file")
+    if found.hub == "url":
+        return {"hub": "url", "model": found.model, "library": "url"}
+    fields: dict[str, Any] = {"hub": "huggingface", "model": found.model, "library": "snapshot"}
+    if found.files:
+        fields.update(revision=found.revision, files=found.files, library="file")
     return fields
 
 
@@ -119,7 +72,7 @@ class RequirementsDetector(Detector):
             return False
         return name.startswith(("requirements", "constraints")) or "/requirements/" in f"/{lowered}"
 
-    def detect(self, relpath: str, text: str, context: ProjectContext) -> list[Reference]:
+    def read(self, relpath: str, text: str) -> FileFacts:
         found = []
         for number, line in enumerate(text.splitlines(), start=1):
             line = line.split(" #", 1)[0].strip()
@@ -136,4 +89,4 @@ class RequirementsDetector(Detector):
                         library="spacy",
                     )
                 )
-        return found
+        return FileFacts(references=tuple(found))

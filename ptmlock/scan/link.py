@@ -1,0 +1,146 @@
+"""Phase 2: what each file's facts mean once the whole project is known.
+
+The Python linker follows every loader call's model across the project's modules (and notebooks
+and doc snippets). What its walks passed through on the way to a loader (environment variables,
+command-line options) and the models it resolved then decide the other files' candidates:
+``EMBEDDING_MODEL=...`` in ``.env`` counts when the code reads ``EMBEDDING_MODEL``,
+``--vision_tower org/x`` in a script when the code reads that option, an id in a README when the
+project uses that model. Last, a Hub-shaped id that names a folder of the project is a path.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from ptmlock.models import Reference
+from ptmlock.scan.detectors.interface import Candidate, FileFacts
+from ptmlock.scan.detectors.shapes import guess_library, is_hub_id, is_ollama_tag, normalize_key
+from ptmlock.scan.python.ir import Summary
+from ptmlock.scan.python.linker import link_python
+from ptmlock.scan.python.project import Index, PythonProject
+from ptmlock.scan.transforms import ollama_id
+
+__all__ = ["FileEntry", "link_project"]
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """One file as phase 2 receives it: its facts (the summary apart) and Python index."""
+
+    facts: FileFacts
+    index: Index | None
+
+
+def link_project(
+    files: Mapping[str, FileEntry],
+    load: Callable[[str], Summary | None],
+    directories: frozenset[str],
+) -> list[Reference]:
+    """Every reference of the project, from its files' facts."""
+    entries = [(relpath, f.index) for relpath, f in files.items() if f.index is not None]
+    importable = [relpath for relpath in files if relpath.endswith(".py")]
+    project = PythonProject.build(entries, load, importable)
+    linked = link_python(project, directories)
+    found = list(linked.references)
+    for entry in files.values():
+        found += entry.facts.references
+    known = {m.lower() for m in linked.models} | {r.model.lower() for r in found if r.model}
+    options = {normalize_key(o.lstrip("-")) for o in linked.options}
+    env = set(linked.env)
+    placed = {(r.file, r.line, r.model) for r in found}
+    for entry in files.values():
+        found += [
+            c.reference
+            for c in entry.facts.candidates
+            if _accepted(c, env, options, known)
+            and (c.reference.file, c.reference.line, c.reference.model) not in placed
+        ]
+    found += _named(files, known, found)
+    return [r for r in found if not _names_folder(r, directories)]
+
+
+def _named(
+    files: Mapping[str, FileEntry], known: set[str], found: list[Reference]
+) -> list[Reference]:
+    """``org/name`` strings in the code that are models the project loads elsewhere, and the
+    ids of the same organisation beside them in one list (interchangeable choices); names
+    beside a model of a library's own (``rembg/u2net``) in one list are that library's too."""
+    out: list[Reference] = []
+    placed = {(r.file, r.line, r.model) for r in found}
+    scoped = {
+        r.model.split("/", 1)[1].lower(): r.model.split("/", 1)[0]
+        for r in found
+        if r.hub == "other" and r.model and r.model.count("/") == 1 and r.library != "ollama"
+    }
+    for relpath, entry in files.items():
+        if entry.index is None:
+            continue
+        tables: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        for line, text, table in entry.index.strings:
+            tables[table].append((line, text))
+        for table, items in tables.items():
+            orgs = {t.split("/", 1)[0].lower() for _, t in items if t.lower() in known}
+            out += _scoped_siblings(relpath, items, scoped, placed) if table > 0 else []
+            for line, text in items:
+                if "/" not in text and not is_ollama_tag(text):
+                    continue
+                ollama = is_ollama_tag(text)
+                model = ollama_id(text) if ollama else text
+                sibling = table > 0 and not ollama and text.split("/", 1)[0].lower() in orgs
+                if (model.lower() in known or (sibling and is_hub_id(text))) and (
+                    relpath, line, model) not in placed:  # fmt: skip
+                    out.append(_named_reference(relpath, line, model, table != 0))
+    return out
+
+
+def _scoped_siblings(
+    relpath: str, items: list[tuple[int, str]], scoped: dict[str, str],
+    placed: set[tuple[str, int, str | None]],
+) -> list[Reference]:  # fmt: skip
+    """Plain names in a list beside one that a library's loader took (``new_session("sam")``
+    and ``["u2net", "sam"]``): the other names are that library's choices."""
+    ecosystems = {scoped[t.lower()] for _, t in items if "/" not in t and t.lower() in scoped}
+    if len(ecosystems) != 1:
+        return []
+    ecosystem = ecosystems.pop()
+    return [
+        Reference(
+            file=relpath,
+            line=line,
+            hub="other",
+            model=f"{ecosystem}/{text}",
+            api="named in code",
+            how="collection",
+            confidence="medium",
+            library=ecosystem,
+        )
+        for line, text in items
+        if "/" not in text and (relpath, line, f"{ecosystem}/{text}") not in placed
+    ]
+
+
+def _named_reference(relpath: str, line: int, model: str, in_table: bool) -> Reference:
+    ollama = model.startswith("ollama/")
+    return Reference(
+        file=relpath, line=line, hub="other" if ollama else "huggingface", model=model,
+        api="named in code", how="collection" if in_table else "constant",
+        confidence="medium", library="ollama" if ollama else guess_library(model),
+    )  # fmt: skip
+
+
+def _accepted(candidate: Candidate, env: set[str], options: set[str], known: set[str]) -> bool:
+    if candidate.kind == "env":
+        return candidate.name in env
+    if candidate.kind == "flag":
+        return candidate.name in options
+    return candidate.name.lower() in known
+
+
+def _names_folder(ref: Reference, directories: frozenset[str]) -> bool:
+    """``models/bert`` in code, when the project has a ``models/`` folder, is a local path."""
+    if ref.hub != "huggingface" or ref.model is None or ref.files:
+        return False
+    model = ref.model
+    return model in directories or model.split("/", 1)[0] in directories

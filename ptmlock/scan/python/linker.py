@@ -1,0 +1,463 @@
+"""Phase 2 for Python: every loader call in the project, its model followed to where it is named.
+
+For each call whose callee resolves to a row of ``signatures.SIGNATURES`` (through imports,
+aliases and project subclasses of loader classes), the model, revision and file arguments are
+followed by ``walk.Walker`` across the whole project: into other modules, through the callers of
+the functions they sit in (so a project's own download wrapper makes each of its callers'
+literals a reference), constructors, base and subclasses, and returns. A reference is placed
+where its model is written, with the hops to the loading call in ``Reference.chain``. A loader
+call whose model can't be known statically is reported unresolved where the value is lost.
+URLs of checkpoints written anywhere in the code are references on their face.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+from ptmlock.models import Reference
+from ptmlock.scan.families import is_legacy_canonical
+from ptmlock.scan.python.ir import Expr
+from ptmlock.scan.python.project import Module, PythonProject
+from ptmlock.scan.python.values import Ctx, Symbol, Value
+from ptmlock.scan.python.walk import Walker
+from ptmlock.scan.signatures import (
+    GENERIC_NAMES,
+    GENERIC_ROOTS,
+    LOADER_NAME,
+    ROOT_MODULES,
+    Signature,
+    match_signature,
+)
+from ptmlock.scan.transforms import CallFacts, Target
+from ptmlock.scan.urls import model_url
+
+__all__ = ["Linked", "link_python"]
+
+MAX_PAIRED_CALLERS = 32  # callers of a loader's function resolved one by one (beyond: merged)
+# calls whose first argument (or ``output_dir=``) names a folder the program writes or opens
+_PATH_SINKS = frozenset({
+    "save_pretrained", "save_model", "save", "makedirs", "mkdir", "join",
+    "open", "Path", "TrainingArguments", "Seq2SeqTrainingArguments", "exists", "isdir",
+})  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Linked:
+    """What phase 2 found in the Python code, and what it passed through on the way."""
+
+    references: tuple[Reference, ...]
+    env: frozenset[str]  # environment variables whose value reaches a loader
+    options: frozenset[str]  # command-line flags whose value reaches a loader
+    models: frozenset[str]  # every model id the code resolves
+
+
+def link_python(project: PythonProject, directories: frozenset[str]) -> Linked:
+    """Every reference the project's Python code (modules, notebooks, doc snippets) makes."""
+    linker = _Linker(project, directories)
+    refs = linker.references()
+    notes = linker.walker.notes
+    return Linked(
+        references=tuple(refs),
+        env=frozenset(notes.get("env", ())),
+        options=frozenset(notes.get("option", ())),
+        models=frozenset(r.model for r in refs if r.model),
+    )
+
+
+def _last(func: Expr) -> str | None:
+    if func[0] == "n":
+        return str(func[2])
+    return str(func[3]) if func[0] == "a" else None
+
+
+def _root(func: Expr) -> Expr:
+    while func[0] in ("a", "k", "s"):
+        func = func[2]
+    return func
+
+
+class _Linker:
+    def __init__(self, project: PythonProject, directories: frozenset[str]) -> None:
+        self.project = project
+        self.directories = directories
+        self.walker = Walker(project)
+        self._paths: dict[str, frozenset[str]] = {}
+
+    @cached_property
+    def loader_classes(self) -> frozenset[str]:
+        """Project classes that derive from a loader class (``class M(WhisperModel)``)."""
+        names: set[str] = set()
+        for module in self.project.modules.values():
+            for _, name, bases in module.index.classes:
+                for base in bases:
+                    root, _, rest = base.partition(".")
+                    dotted = module.imported(root) if root else None
+                    qualname = f"{dotted}.{rest}".rstrip(".") if dotted else base
+                    if _is_loader_class(qualname):
+                        names.add(name)
+        return frozenset(names)
+
+    def _candidate_module(self, module: Module) -> bool:
+        called = module.index.called
+        if any(LOADER_NAME.match(name) for name in called):
+            return True
+        if self.loader_classes.intersection(called):
+            return True
+        roots = {spec[1].split(".", 1)[0] for spec in module.index.imports.values() if spec[1]}
+        if roots & GENERIC_ROOTS and GENERIC_NAMES.intersection(called):
+            return True
+        return bool(roots & ROOT_MODULES)
+
+    def _candidate_call(self, module: Module, scope: int, func: Expr) -> bool:
+        """Cheap test before resolving a callee: a loader's name, a loader subclass, a name from
+        a loader library's import, or a name assigned from another (``pipe = pipeline``)."""
+        last = _last(func)
+        if last is None:
+            return True
+        if LOADER_NAME.match(last) or last in self.loader_classes:
+            return True
+        root = _root(func)
+        if root[0] != "n":
+            return True
+        dotted = module.imported(root[2])
+        if dotted is not None:
+            top = dotted.split(".", 1)[0]
+            return top in ROOT_MODULES or (top in GENERIC_ROOTS and last in GENERIC_NAMES)
+        found = module.lookup(root[3], root[2], root[1])
+        return found is not None and any(
+            b[0] == "assign" and b[2] is not None and b[2][0] in ("n", "a") for b in found[1]
+        )
+
+    def references(self) -> list[Reference]:
+        found: list[Reference] = []
+        for module in self.project.modules.values():
+            if not self._candidate_module(module):
+                continue
+            for scope, call, guards in module.summary.calls:
+                if not self._candidate_call(module, scope, call[2]):
+                    continue
+                for qualname in self.walker.callees(module, call[2]):
+                    signature = match_signature(qualname)
+                    if signature is not None:
+                        site = _Site(self, module, scope, call, guards, qualname, signature)
+                        found += site.references()
+                        break
+        found = [ref for ref in found if not self._local_path(ref)]
+        found += self._urls(found)
+        return _unique(found)
+
+    def _local_path(self, ref: Reference) -> bool:
+        """``save_pretrained(OUT)`` then ``from_pretrained(OUT)`` reloads the program's own
+        output: a Hub-shaped string its module (or the loader's) also writes to is a path."""
+        if ref.hub != "huggingface" or ref.model is None:
+            return False
+        loader_file = ref.chain[-1].split(":", 1)[0] if ref.chain else ref.file
+        return any(ref.model in self._path_strings(relpath) for relpath in {ref.file, loader_file})
+
+    def _path_strings(self, relpath: str) -> frozenset[str]:
+        cached = self._paths.get(relpath)
+        if cached is not None:
+            return cached
+        module = self.project.modules.get(relpath)
+        strings: set[str] = set()
+        for _scope, call, _guards in module.summary.calls if module else ():
+            args = [value for name, value in call[4] if name == "output_dir"]
+            if _last(call[2]) in _PATH_SINKS and call[3]:
+                args.append(call[3][0])
+            for arg in args:
+                values = self.walker.values(module, arg) if module else []
+                strings.update(v.value for v in values if isinstance(v.value, str))
+        self._paths[relpath] = frozenset(strings)
+        return self._paths[relpath]
+
+    def _urls(self, found: list[Reference]) -> list[Reference]:
+        """Checkpoint URLs written in the code outside tables, that no loader call reached."""
+        reached = {(r.file, r.line) for r in found}
+        out: list[Reference] = []
+        for module in self.project.modules.values():
+            for line, url, in_table in module.index.urls:
+                target = model_url(url)
+                if target is None or (module.relpath, line) in reached or in_table:
+                    continue
+                out.append(_url_reference(module.relpath, line, url, "literal", "medium"))
+            for line, url in module.index.comment_urls:
+                target = model_url(url)
+                if target is not None and (target.hub == "url" or target.files):
+                    out.append(_url_reference(module.relpath, line, url, "doc", "low"))
+        return out
+
+
+def _url_reference(relpath: str, line: int, url: str, how: str, confidence: str) -> Reference:
+    target = model_url(url)
+    assert target is not None
+    library = "file" if target.files else ("url" if target.hub == "url" else "snapshot")
+    return Reference(
+        file=relpath, line=line, hub=target.hub, model=target.model,  # type: ignore[arg-type]
+        revision=target.revision, api="url" if how != "doc" else "comment", how=how,
+        confidence=confidence, library=library, files=target.files,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def _is_loader_class(qualname: str) -> bool:
+    return match_signature(qualname) is not None or any(
+        match_signature(f"{qualname}.{method}") is not None
+        for method in ("from_pretrained", "load")
+    )
+
+
+def _unique(refs: Iterable[Reference]) -> list[Reference]:
+    unique: dict[tuple[object, ...], Reference] = {}
+    for ref in refs:
+        key = (ref.file, ref.line, ref.hub, ref.model, ref.revision, ref.files, ref.reason, ref.api)
+        unique.setdefault(key, ref)
+    return list(unique.values())
+
+
+def _argument(call: Expr, position: int | None, keywords: tuple[str, ...]) -> Expr | None:
+    kwargs: tuple[tuple[str | None, Expr], ...] = call[4]
+    for name, value in kwargs:
+        if name in keywords:
+            return value
+    args: tuple[Expr, ...] = call[3]
+    if position is None or position >= len(args):
+        return None
+    if any(a[0] == "*" for a in args[: position + 1]):
+        return None
+    return args[position]
+
+
+@dataclass(slots=True)
+class _Site:
+    """One loader call and the references it makes."""
+
+    linker: _Linker
+    module: Module
+    scope: int
+    call: Expr
+    guards: tuple[Expr, ...]
+    qualname: str
+    signature: Signature
+
+    @property
+    def api(self) -> str:
+        return self.qualname.replace("()", "")
+
+    @property
+    def walker(self) -> Walker:
+        return self.linker.walker
+
+    def _values(self, expr: Expr, ctx: Ctx) -> list[Value]:
+        return self.walker.values(self.module, expr, ctx)
+
+    def _first(self, position: int | None, keywords: tuple[str, ...], ctx: Ctx) -> list[object]:
+        """The resolved values of an argument (empty when absent or unknown)."""
+        expr = _argument(self.call, position, keywords)
+        if expr is None:
+            return []
+        return [v.value for v in self._values(expr, ctx) if v.reason is None and not v.local]
+
+    def _facts(self, ctx: Ctx) -> CallFacts:
+        extras: dict[str, object] = {}
+        for name, position in self.signature.extras:
+            values = self._first(position, (name,), ctx)
+            if values:
+                extras[name] = values[0]
+        return CallFacts(qualname=self.api, extras=extras, directories=self.linker.directories)
+
+    def _dead(self) -> bool:
+        """``if pretrained: load(...)`` where every value ``pretrained`` can take is falsy."""
+        for guard in self.guards:
+            values = self._values(guard, Ctx())
+            if values and all(v.reason is None and not v.local and not v.value for v in values):
+                return True
+        return False
+
+    def _contexts(self) -> list[Ctx]:
+        """One context per caller of the function around the call when its revision or file
+        may come from the caller too (so ``load("a", revision="x")`` and ``load("b")`` do not
+        give ``a@main``), plus the function called from outside; else one for all callers."""
+        signature = self.signature
+        paired = [
+            _argument(self.call, None, signature.revision_kw),
+            _argument(self.call, signature.file_pos, signature.file_kw),
+        ]
+        function = self.module.function_of(self.scope)
+        if function is None or all(e is None or e[0] == "c" for e in paired):
+            return [Ctx()]
+        callers = self.walker.callers(self.module, function)
+        if not callers or len(callers) > MAX_PAIRED_CALLERS:
+            return [Ctx()]
+        frames = [(module, call, Ctx(), bound) for module, call, _, bound in callers]
+        contexts = [Ctx.inside(self.module, function, frame) for frame in frames]
+        return [*contexts, Ctx.inside(self.module, function, (self.module, None, Ctx(), False))]
+
+    def references(self) -> list[Reference]:
+        if self._dead():
+            return []
+        contexts = self._contexts()
+        refs: list[Reference] = []
+        for ctx in contexts[:-1]:
+            refs += self._references(ctx)
+        last = self._references(contexts[-1])
+        if len(contexts) > 1 and any(r.model for r in refs):
+            last = [r for r in last if r.model]  # called from outside: only what is known
+        return refs + last
+
+    def _dynamic_arguments(self) -> bool:
+        return any(a[0] == "*" for a in self.call[3]) or any(k is None for k, _ in self.call[4])
+
+    def _references(self, ctx: Ctx) -> list[Reference]:
+        signature = self.signature
+        facts = self._facts(ctx)
+        for name, skipped in signature.skip_if:
+            if facts.extras.get(name) in skipped:
+                return []
+        model = _argument(self.call, signature.model_pos, signature.model_kw)
+        if model is not None and signature.model_key is not None:
+            model = ("s", model[1], model, ("c", model[1], signature.model_key))
+        if model is not None:
+            values = self._values(model, ctx)
+        elif self._dynamic_arguments():
+            values = [Value(reason="the model is passed through *args or **kwargs",
+                            sites=((self.module.relpath, self.call[1]),))]  # fmt: skip
+        else:
+            default = signature.default(facts) if signature.default else None
+            site = ((self.module.relpath, self.call[1]),)
+            values = [Value(value=default, how="library-default", sites=site)] if default else []
+        refs = self._build(values, facts, ctx, with_file=True)
+        for keyword in signature.also_model_kw:
+            extra = _argument(self.call, None, (keyword,))
+            if extra is not None:
+                refs += self._build(self._values(extra, ctx), facts, ctx, with_file=False)
+        return refs
+
+    def _build(
+        self, values: list[Value], facts: CallFacts, ctx: Ctx, with_file: bool
+    ) -> list[Reference]:
+        """References for each value the model argument takes (revision x file); unresolved
+        ones where a value is lost, unless the same caller's branch resolves."""
+        revisions: list[object] = self._first(None, self.signature.revision_kw, ctx) or [None]
+        paths = self._file_paths(facts, ctx) if with_file else [None]
+        refs: list[Reference] = []
+        lost: list[Value] = []
+        branches: set[tuple[str, int] | None] = set()
+        for value in values:
+            if value.local or (
+                value.reason is None and value.value is None and value.how == "literal"
+            ):
+                continue  # a path, or an explicit ``weights=None``: nothing is downloaded
+            if value.reason is None and value.value is None:
+                value = replace(value, reason="the model is None here and chosen at run time")
+            if value.reason is not None:
+                lost.append(value)
+                continue
+            target = self.signature.transform(value.value, facts)
+            if target is not None and _bare_name(target) and value.how != "literal":
+                target = None  # ``name`` that travelled: a short key or a folder, not a repo
+            if target is None and isinstance(value.value, Symbol):
+                lost.append(replace(value, reason=f"the value comes from {value.value.qualname} "
+                                                  "at run time"))  # fmt: skip
+            if target is None:
+                continue
+            branches.add(_branch_of(value))
+            for revision, path in itertools.product(revisions, paths):
+                refs += self._placed(value, target, revision, path)
+        for value in lost:
+            if _branch_of(value) in branches or (refs and _branch_of(value) is None):
+                continue
+            refs.append(self._unresolved(value))
+        return refs
+
+    def _file_paths(self, facts: CallFacts, ctx: Ctx) -> list[object]:
+        """The file arguments' values, inside ``subfolder=`` when one is given."""
+        signature = self.signature
+        files: list[object] = [None]
+        if signature.file_pos is not None or signature.file_kw:
+            files = self._first(signature.file_pos, signature.file_kw, ctx) or [None]
+        subfolder = facts.extras.get("subfolder")
+        return [
+            f"{subfolder}/{file}" if file and isinstance(subfolder, str) else file for file in files
+        ]
+
+    def _chain(self, value: Value) -> tuple[str, ...]:
+        return (*(str(h) for h in value.hops), f"{self.module.relpath}:{self.call[1]} {self.api}()")
+
+    def _placed(
+        self, value: Value, target: Target, revision: object, path: object
+    ) -> list[Reference]:
+        """The reference where the value is written, and one where each selector key is."""
+        signature = self.signature
+        library = signature.file_library if path and signature.file_library else None
+        sites = value.sites or ((self.module.relpath, self.call[1]),)
+        chain = self._chain(value)
+        base = Reference(
+            file=sites[0][0],
+            line=sites[0][1],
+            hub=target.hub,
+            model=target.model,
+            revision=target.revision or (revision if isinstance(revision, str) else None),
+            api=self.api,
+            how=value.how,
+            confidence="high" if value.how == "literal" else "medium",
+            library=target.library or library or signature.library,
+            files=target.files or ((path,) if isinstance(path, str) else ()),
+            group=value.group,
+            chain=chain,
+        )
+        extra = [
+            replace(base, file=f, line=n) for f, n in dict.fromkeys(sites[1:]) if f != base.file
+        ]
+        return [base, *extra]
+
+    def _unresolved(self, value: Value) -> Reference:
+        """Reported at the loading call, unless the value is lost where it enters the program
+        in another file (an option or variable without a default, a value computed at run time
+        there): then at the call in that file that hands it to the project's loading code."""
+        file, line = self.module.relpath, self.call[1]
+        origin = value.sites[0][0] if value.sites else file
+        if origin != file and _entering(value.reason or ""):
+            hops = [h for h in value.hops if h.file == origin and h.kind == "caller"]
+            if hops:
+                file, line = origin, hops[-1].line
+        return Reference(
+            file=file,
+            line=line,
+            hub=self.signature.hub,
+            model=None,
+            api=self.api,
+            how="unresolved",
+            confidence="low",
+            library=self.signature.library,
+            reason=value.reason,
+            chain=self._chain(value),
+        )
+
+
+_ENTERING = ("command-line option", "environment variable", "computed at run time",
+             "looked up in", "known only at run time")  # fmt: skip
+
+
+def _entering(reason: str) -> bool:
+    """Whether a reason says the value comes from outside the code (not from an object the
+    project passes along)."""
+    return reason.startswith(_ENTERING) and "the object holding" not in reason
+
+
+def _bare_name(target: Target) -> bool:
+    """A Hub id without an organisation that is not one of the Hub's old canonical models
+    (``gpt2``, ``t5-base``) is only believable written in the loader call itself."""
+    return (
+        target.hub == "huggingface"
+        and "/" not in target.model
+        and not target.files
+        and not is_legacy_canonical(target.model)
+    )
+
+
+def _branch_of(value: Value) -> tuple[str, int] | None:
+    """The caller a value came through (the call of the loader's function), if any."""
+    callers = [h for h in value.hops if h.kind == "caller"]
+    return (callers[-1].file, callers[-1].line) if callers else None

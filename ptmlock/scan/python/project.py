@@ -1,0 +1,246 @@
+"""The project's Python modules as phase 2 sees them: names, scopes, imports, and who calls what.
+
+``PythonProject`` holds every module's small index (which names it calls, its imports and class
+bases) and loads a module's full ``Summary`` only when the walk needs it. ``Module`` answers
+Python's scoping questions over a summary: which bindings a name used on a line can see, and
+what an import names.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ptmlock.scan.python.ir import Scope, Summary
+
+__all__ = ["Index", "Module", "PythonProject", "index_of", "module_names", "reaching"]
+
+Binding = tuple[Any, ...]  # (kind, line, value, path, unconditional)
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """What the linker knows of a module without loading its summary."""
+
+    called: tuple[str, ...]  # last names of the calls it makes
+    imports: dict[str, tuple[int, str, str | None]]
+    classes: tuple[tuple[int, str, tuple[str, ...]], ...]  # (scope, name, base texts)
+    urls: tuple[tuple[int, str, bool], ...] = ()  # URLs written in it (line, URL, in a table)
+    strings: tuple[tuple[int, str, int], ...] = ()  # ``org/name`` strings (line, text, table)
+    comment_urls: tuple[tuple[int, str], ...] = ()  # URLs in comments (line, URL)
+
+    def dump(self) -> tuple[Any, ...]:
+        return (self.called, self.imports, self.classes, self.urls, self.strings,
+                self.comment_urls)  # fmt: skip
+
+    @classmethod
+    def load(cls, data: tuple[Any, ...]) -> Index:
+        called, imports, classes, urls, strings, comments = data
+        return cls(
+            tuple(called),
+            {k: (v[0], v[1], v[2]) for k, v in imports.items()},
+            tuple((c[0], c[1], tuple(c[2])) for c in classes),
+            tuple(tuple(u) for u in urls),
+            tuple(tuple(t) for t in strings),
+            tuple(tuple(c) for c in comments),
+        )
+
+
+def index_of(summary: Summary) -> Index:
+    classes = tuple(
+        (number, scope["name"], tuple(_text(base) for base in scope["bases"]))
+        for number, scope in enumerate(summary.scopes)
+        if scope["kind"] == "class"
+    )
+    return Index(
+        tuple(summary.called), dict(summary.imports), classes,
+        tuple(summary.urls), tuple(summary.strings), tuple(summary.comment_urls),
+    )  # fmt: skip
+
+
+def _text(expr: Any) -> str:
+    """``a.b.C`` for a name or attribute chain, "" for anything else."""
+    if expr[0] == "n":
+        return str(expr[2])
+    if expr[0] == "a":
+        base = _text(expr[2])
+        return f"{base}.{expr[3]}" if base else ""
+    return ""
+
+
+def reaching(bindings: list[Binding], line: int) -> list[Binding]:
+    """Bindings that can reach a use on ``line`` in the same scope: those written before it,
+    from the last unconditional assignment on (earlier ones are overwritten)."""
+    ordered = sorted(bindings, key=lambda b: b[1])
+    before = [b for b in ordered if b[1] < line]
+    if not before:
+        return ordered
+    start = max((i for i, b in enumerate(before) if b[4] and b[0] != "param"), default=0)
+    return before[start:]
+
+
+@dataclass(eq=False, slots=True)
+class Module:
+    """One module of the project: its path, dotted name and (loaded on first use) summary."""
+
+    relpath: str
+    modname: str
+    index: Index
+    _load: Callable[[str], Summary | None]
+    _summary: Summary | None = None
+    _loaded: bool = False
+
+    @property
+    def summary(self) -> Summary:
+        if not self._loaded:
+            self._summary, self._loaded = self._load(self.relpath), True
+        return self._summary if self._summary is not None else _EMPTY
+
+    @property
+    def package(self) -> str:
+        if self.relpath.endswith("__init__.py"):
+            return self.modname
+        return self.modname.rpartition(".")[0]
+
+    def scope(self, number: int) -> Scope:
+        return self.summary.scopes[number]
+
+    def lookup(self, scope: int, name: str, line: int) -> tuple[int, list[Binding]] | None:
+        """The scope that binds ``name`` as seen from ``scope`` (Python's LEGB rule, without
+        builtins) and the bindings that reach ``line``; None when only an import can."""
+        scopes = self.summary.scopes
+        current: int | None = scope
+        innermost = True
+        while current is not None and current < len(scopes):
+            table = scopes[current]
+            if innermost or table["kind"] != "class":
+                found = table["bind"].get(name)
+                if found:
+                    return current, reaching(found, line) if innermost else list(found)
+            current, innermost = table["parent"], False
+        return None
+
+    def absolute(self, level: int, module: str, name: str | None) -> str:
+        """The dotted name an import statement means (relative imports resolved)."""
+        base = module
+        if level:
+            parts = self.package.split(".") if self.package else []
+            parts = parts[: len(parts) - (level - 1)] if level > 1 else parts
+            base = ".".join([*parts, *([module] if module else [])])
+        return f"{base}.{name}".lstrip(".") if name else base
+
+    def imported(self, name: str) -> str | None:
+        """The dotted name a local name is imported as, if it is."""
+        spec = self.summary.imports.get(name) or self.index.imports.get(name)
+        return self.absolute(*spec) if spec is not None else None
+
+    def enclosing_class(self, scope: int) -> int | None:
+        """The class whose method (or nested function) ``scope`` is."""
+        scopes = self.summary.scopes
+        current = scopes[scope]["parent"] if scope < len(scopes) else None
+        while current is not None:
+            if scopes[current]["kind"] == "class":
+                return int(current)
+            current = scopes[current]["parent"]
+        return None
+
+    def function_of(self, scope: int) -> int | None:
+        """``scope`` itself when it is a function or lambda, else None."""
+        kind = self.summary.scopes[scope]["kind"] if scope < len(self.summary.scopes) else ""
+        return scope if kind in ("function", "lambda") else None
+
+    def qualname(self, scope: int) -> str:
+        """``Class.method`` style name of a scope, for messages and hops."""
+        names: list[str] = []
+        current: int | None = scope
+        scopes = self.summary.scopes
+        while current is not None and scopes[current]["kind"] != "module":
+            names.append(scopes[current]["name"])
+            current = scopes[current]["parent"]
+        return ".".join(reversed(names)) or self.modname
+
+
+_EMPTY = Summary(scopes=[{"kind": "module", "name": "", "parent": None, "line": 1, "bind": {},
+                          "params": [], "returns": [], "bases": [], "decorators": [],
+                          "selfattrs": {}}])  # fmt: skip
+
+
+@dataclass(slots=True)
+class PythonProject:
+    """Every Python module of the scanned project, by dotted name and by path."""
+
+    modules: dict[str, Module] = field(default_factory=dict)  # relpath -> module
+    by_name: dict[str, Module] = field(default_factory=dict)  # dotted name -> module
+    _callers: dict[str, list[Module]] = field(default_factory=lambda: defaultdict(list))
+    _subclasses: dict[str, list[tuple[Module, int]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+    @classmethod
+    def build(
+        cls,
+        entries: Iterable[tuple[str, Index]],
+        load: Callable[[str], Summary | None],
+        importable: Iterable[str] = (),
+    ) -> PythonProject:
+        """``entries`` are (relpath, index); ``importable`` the .py paths (for module names)."""
+        entries = list(entries)
+        names = module_names(importable or [r for r, _ in entries if r.endswith(".py")])
+        project = cls()
+        for relpath, index in sorted(entries, key=lambda e: (e[0].count("/"), e[0])):
+            primary, full = names.get(relpath, (relpath, relpath))
+            module = Module(relpath, primary, index, load)
+            project.modules[relpath] = module
+            if relpath in names:
+                project.by_name.setdefault(primary, module)
+                project.by_name.setdefault(full, module)
+            for name in index.called:
+                project._callers[name].append(module)
+            for scope, _name, bases in index.classes:
+                for base in bases:
+                    project._subclasses[base.rpartition(".")[2]].append((module, scope))
+        return project
+
+    def module(self, modname: str) -> Module | None:
+        return self.by_name.get(modname)
+
+    def split(self, dotted: str) -> tuple[Module, list[str]] | None:
+        """The longest project-module prefix of ``dotted`` and the attribute path after it."""
+        parts = dotted.split(".")
+        for cut in range(len(parts), 0, -1):
+            module = self.by_name.get(".".join(parts[:cut]))
+            if module is not None:
+                return module, parts[cut:]
+        return None
+
+    def calling(self, name: str) -> list[Module]:
+        """Modules with a call whose last name is ``name``."""
+        return self._callers.get(name, [])
+
+    def subclass_candidates(self, class_name: str) -> list[tuple[Module, int]]:
+        """Classes anywhere in the project that name a base ending in ``class_name``."""
+        return self._subclasses.get(class_name, [])
+
+
+def module_names(python_files: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """relpath -> (the dotted name Python imports it as, its whole path as a dotted name).
+
+    The first is the path below the nearest folder that is not a package (no ``__init__.py``),
+    as for ``src/pkg/mod.py`` -> ``pkg.mod``; scripts run from the root import by the second.
+    """
+    files = list(python_files)
+    packages = {r.rpartition("/")[0] for r in files if r.endswith("__init__.py")}
+    names: dict[str, tuple[str, str]] = {}
+    for relpath in files:
+        parts = relpath[:-3].split("/")
+        if parts[-1] == "__init__":
+            parts.pop()
+        if not parts:
+            continue
+        start = len(parts) - 1
+        while start > 0 and "/".join(parts[:start]) in packages:
+            start -= 1
+        names[relpath] = (".".join(parts[start:]), ".".join(parts))
+    return names
