@@ -16,7 +16,13 @@ from dataclasses import dataclass
 
 from ptmlock.models import Reference
 from ptmlock.scan.detectors.interface import Candidate, FileFacts
-from ptmlock.scan.detectors.shapes import guess_library, is_hub_id, is_ollama_tag, normalize_key
+from ptmlock.scan.detectors.shapes import (
+    guess_library,
+    is_api_key,
+    is_hub_id,
+    is_ollama_tag,
+    normalize_key,
+)
 from ptmlock.scan.python.ir import Summary
 from ptmlock.scan.python.linker import link_python
 from ptmlock.scan.python.project import Index, PythonProject
@@ -51,12 +57,17 @@ def link_project(
     env = set(linked.env)
     placed = {(r.file, r.line, r.model) for r in found}
     for entry in files.values():
-        found += [
-            c.reference
-            for c in entry.facts.candidates
-            if _accepted(c, env, options, known)
-            and (c.reference.file, c.reference.line, c.reference.model) not in placed
-        ]
+        accepted = [c for c in entry.facts.candidates if _accepted(c, env, options, known)]
+        groups = {c.group for c in accepted if c.kind == "mention" and c.group}
+        accepted += [
+            c for c in entry.facts.candidates
+            if c.kind == "mention" and c.choice and c.group in groups
+        ]  # fmt: skip
+        for c in accepted:
+            key = (c.reference.file, c.reference.line, c.reference.model)
+            if key not in placed:
+                placed.add(key)
+                found.append(c.reference)
     found += _named(files, known, found)
     return [r for r in found if not _names_folder(r, directories)]
 
@@ -131,8 +142,8 @@ def _named_reference(relpath: str, line: int, model: str, in_table: bool) -> Ref
 
 
 def _accepted(candidate: Candidate, env: set[str], options: set[str], known: set[str]) -> bool:
-    if candidate.kind == "env":
-        return candidate.name in env
+    if candidate.kind == "env":  # not an API provider's model, whatever the code does with it
+        return candidate.name in env and not is_api_key(normalize_key(candidate.name))
     if candidate.kind == "flag":
         return candidate.name in options
     return candidate.name.lower() in known

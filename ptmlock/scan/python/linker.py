@@ -139,12 +139,20 @@ class _Linker:
             for scope, call, guards in module.summary.calls:
                 if not self._candidate_call(module, scope, call[2]):
                     continue
+                matched: Signature | None = None
                 for qualname in self.walker.callees(module, call[2]):
                     signature = match_signature(qualname)
-                    if signature is not None:
-                        site = _Site(self, module, scope, call, guards, qualname, signature)
-                        found += site.references()
-                        break
+                    if signature is None:
+                        continue
+                    if matched is not None and not (
+                        signature is matched and _named_by_callee(signature)
+                    ):
+                        continue
+                    # the first loader the callee can be; more only when the callee's own
+                    # name is the model (``pipelines.__dict__[name].get_model()``)
+                    matched = signature
+                    site = _Site(self, module, scope, call, guards, qualname, signature)
+                    found += site.references()
         found = [ref for ref in found if not self._local_path(ref)]
         found += self._urls(found)
         return _unique(found)
@@ -199,6 +207,11 @@ def _url_reference(relpath: str, line: int, url: str, how: str, confidence: str)
         revision=target.revision, api="url" if how != "doc" else "comment", how=how,
         confidence=confidence, library=library, files=target.files,  # type: ignore[arg-type]
     )  # fmt: skip
+
+
+def _named_by_callee(signature: Signature) -> bool:
+    """Whether the model is the callee's name, not an argument (torchaudio's bundles)."""
+    return signature.model_pos is None and not signature.model_kw
 
 
 def _is_loader_class(qualname: str) -> bool:
