@@ -24,7 +24,7 @@ from ptmlock.scan.detectors.shapes import (
     normalize_key,
 )
 from ptmlock.scan.python.ir import Summary
-from ptmlock.scan.python.linker import link_python
+from ptmlock.scan.python.linker import Links, link_python
 from ptmlock.scan.python.project import Index, PythonProject
 from ptmlock.scan.transforms import ollama_id
 
@@ -43,12 +43,15 @@ def link_project(
     files: Mapping[str, FileEntry],
     load: Callable[[str], Summary | None],
     directories: frozenset[str],
-) -> list[Reference]:
-    """Every reference of the project, from its files' facts."""
+    keys: Mapping[str, str] | None = None,
+    previous: Links | None = None,
+) -> tuple[list[Reference], Links]:
+    """Every reference of the project, from its files' facts, and the Python links behind them
+    (``keys``, the files' content keys, and ``previous``: see ``link_python``)."""
     entries = [(relpath, f.index) for relpath, f in files.items() if f.index is not None]
     importable = [relpath for relpath in files if relpath.endswith(".py")]
     project = PythonProject.build(entries, load, importable)
-    linked = link_python(project, directories)
+    linked, links = link_python(project, directories, keys, previous)
     found = list(linked.references)
     for entry in files.values():
         found += entry.facts.references
@@ -69,7 +72,7 @@ def link_project(
                 placed.add(key)
                 found.append(c.reference)
     found += _named(files, known, found)
-    return [r for r in found if not _names_folder(r, directories)]
+    return [r for r in found if not _names_folder(r, directories)], links
 
 
 def _named(
