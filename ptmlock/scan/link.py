@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from ptmlock.models import Reference
+from ptmlock.models import Reference, Skipped
 from ptmlock.scan.detectors.interface import Candidate, FileFacts
 from ptmlock.scan.detectors.shapes import (
     guess_library,
@@ -27,6 +27,7 @@ from ptmlock.scan.python.ir import Summary
 from ptmlock.scan.python.linker import Links, link_python
 from ptmlock.scan.python.project import Index, PythonProject
 from ptmlock.scan.transforms import ollama_id
+from ptmlock.scan.vendored import unused_copies
 
 __all__ = ["FileEntry", "link_project"]
 
@@ -45,12 +46,16 @@ def link_project(
     directories: frozenset[str],
     keys: Mapping[str, str] | None = None,
     previous: Links | None = None,
-) -> tuple[list[Reference], Links]:
-    """Every reference of the project, from its files' facts, and the Python links behind them
-    (``keys``, the files' content keys, and ``previous``: see ``link_python``)."""
-    entries = [(relpath, f.index) for relpath, f in files.items() if f.index is not None]
-    importable = [relpath for relpath in files if relpath.endswith(".py")]
-    project = PythonProject.build(entries, load, importable)
+) -> tuple[list[Reference], Links, list[Skipped]]:
+    """Every reference of the project, from its files' facts, the Python links behind them
+    (``keys``, the files' content keys, and ``previous``: see ``link_python``), and the
+    vendored copies left out (see ``vendored``)."""
+    project = _project(files, load)
+    copies = unused_copies(files, project, load)
+    if copies:
+        files = {r: f for r, f in files.items() if not any(r.startswith(c + "/") for c in copies)}
+        project = _project(files, load)
+    skipped = [Skipped(path=f"{folder}/", reason=why) for folder, why in sorted(copies.items())]
     linked, links = link_python(project, directories, keys, previous)
     found = list(linked.references)
     for entry in files.values():
@@ -72,7 +77,15 @@ def link_project(
                 placed.add(key)
                 found.append(c.reference)
     found += _named(files, known, found)
-    return [r for r in found if not _names_folder(r, directories)], links
+    return [r for r in found if not _names_folder(r, directories)], links, skipped
+
+
+def _project(
+    files: Mapping[str, FileEntry], load: Callable[[str], Summary | None]
+) -> PythonProject:
+    entries = [(relpath, f.index) for relpath, f in files.items() if f.index is not None]
+    importable = [relpath for relpath in files if relpath.endswith(".py")]
+    return PythonProject.build(entries, load, importable)
 
 
 def _named(

@@ -78,10 +78,10 @@ def scan(
         found, skipped = _decode(cached)
     else:
         entries = plan.read(jobs)
-        found, links = link_project(
+        found, links, copies = link_project(
             entries, plan.summary, directories, plan.keys, _links_decode(store.links())
         )
-        skipped = plan.skipped
+        skipped = plan.skipped + copies
         store.put_result(key, _encode(found, skipped))
         store.put_links(_links_encode(links))
     store.save()
@@ -124,7 +124,7 @@ def scan_files(
         return Summary.load(marshal.loads(data)) if data else None
 
     shallow = frozenset(d for d in folders if d.count("/") <= 1)
-    found, _links = link_project(entries, load, shallow)
+    found, _links, _copies = link_project(entries, load, shallow)
     return sorted({_labelled(ref) for ref in found}, key=_order)
 
 

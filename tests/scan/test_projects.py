@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ptmlock.models import Reference
 from tests.scan.helpers import scan_project
 
@@ -98,3 +100,42 @@ def test_a_bundle_named_through_the_modules_dict_is_each_value_of_the_table() ->
         "torchaudio/WAV2VEC2_ASR_BASE_960H",
         "torchaudio/VOXPOPULI_ASR_BASE_10K_FR",
     }
+
+
+def test_a_bundled_copy_nothing_imports_is_skipped_and_one_the_code_imports_is_scanned() -> None:
+    library = """
+        from transformers import AutoModel
+
+        def default():
+            return AutoModel.from_pretrained("lib/default-model")
+    """
+    files = {
+        "app.py": "from patched.loader import default\ndefault()\n",
+        "patched/setup.py": "from setuptools import setup\nsetup(name='patched')\n",
+        "patched/patched/__init__.py": "",
+        "patched/loader.py": library,
+        "extras/unused/__init__.py": '__version__ = "1.2.0"\n',
+        "extras/unused/loader.py": library.replace("lib/default-model", "lib/unused-model"),
+        "extras/__init__.py": "",
+    }
+    refs = scan_project(files)
+    assert {r.model for r in refs} == {"lib/default-model"}
+
+
+def test_a_vendored_copy_is_reported_as_skipped(tmp_path: Path) -> None:
+    from ptmlock.scan import scan
+
+    (tmp_path / "extras/unused").mkdir(parents=True)
+    (tmp_path / "extras/unused/__init__.py").write_text('__version__ = "1.2.0"\n')
+    (tmp_path / "extras/unused/loader.py").write_text(
+        'from transformers import AutoModel\nAutoModel.from_pretrained("lib/unused-model")\n'
+    )
+    (tmp_path / "app.py").write_text(
+        'from transformers import AutoModel\nAutoModel.from_pretrained("org/app-model")\n'
+    )
+    result = scan(tmp_path, cache=False, jobs=1)
+    assert {r.model for r in result.references} == {"org/app-model"}
+    assert [(s.path, s.reason) for s in result.skipped] == [
+        ("extras/unused/", "vendored copy (a package with its own __version__) that nothing "
+         "outside it imports"),
+    ]  # fmt: skip
