@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
+from ptmlock.errors import RevisionNotFoundError
 from ptmlock.hubs.interface import Hub
 from ptmlock.hubs.selection import recorded_selection
 from ptmlock.models import Lock, LockedModel, ModelRequest, Reference
@@ -92,9 +93,11 @@ def lock_references(
             if (old.libraries, old.patterns) == wanted:
                 return _refresh(old, request), False
             pinned = replace(request, requested=old.revision)
-            fresh = hubs(request.hub).resolve(pinned)
+            fresh = _resolve(hubs, pinned, "the commit the lock pins")
             return replace(fresh, requested=request.requested), True
-        return hubs(request.hub).resolve(request), True
+        return _resolve(
+            hubs, request, "asked for at " + (", ".join(request.used_by[:3]) or "?")
+        ), True
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         pinned = list(pool.map(pin, supported))
@@ -107,6 +110,19 @@ def lock_references(
         unsupported=unsupported,
         resolved=tuple(model.id for model, asked in pinned if asked),
     )
+
+
+def _resolve(hubs: Callable[[str], Hub], request: ModelRequest, where: str) -> LockedModel:
+    """Pin ``request``; a missing revision is named, with where the project asks for it."""
+    try:
+        return hubs(request.hub).resolve(request)
+    except RevisionNotFoundError as exc:
+        raise RevisionNotFoundError(
+            f"{exc} {request.requested!r} ({where})",
+            hint="name a branch, tag or commit the model has, or run `ptmlock scan --upgrade-model`"
+            if where.startswith("the commit")
+            else "name a branch, tag or commit the model has",
+        ) from None
 
 
 def _previous_entry(previous: Lock | None, request: ModelRequest) -> LockedModel | None:
