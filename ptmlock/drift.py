@@ -58,7 +58,7 @@ class Drift:
         if self.change == "added" and revision is not None:
             text += f"; would pin {_short(revision.new)}"
         if self.pending:
-            text += "; new pin not known (hub not asked)"
+            text += "; new pin not known (needs the hub)"
         return text + (f"; {self.note}" if self.note else "")
 
     def __str__(self) -> str:

@@ -143,8 +143,7 @@ def add_output_options(parser: argparse.ArgumentParser, default: str = "text") -
         dest="output_format",
         choices=("text", "table", "json"),
         default=default,
-        help="output: text for people (table is the same), json for machines; "
-        f"(default: {default})",
+        help=f"output: text for people (table is the same), json for machines (default: {default})",
     )
     group.add_argument(
         "--json",
@@ -156,8 +155,14 @@ def add_output_options(parser: argparse.ArgumentParser, default: str = "text") -
 
 
 # -- parsers ----------------------------------------------------------------------------------
-class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps the examples' layout and says each option's default when the help does not."""
+class HelpFormatter(argparse.HelpFormatter):
+    """Wraps a one-paragraph description, keeps the layout of text with line breaks (the
+    examples and exit codes), and says each option's default when its help does not."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
