@@ -44,3 +44,7 @@ def test_demo_scans_installs_verifies_exports_and_loads_offline() -> None:
     assert str(ROOT) not in done.stdout  # every path as typed from the repository root
     assert "$ ptmlock scan examples/app --lock out/ptm.lock" in done.stdout
     assert "done: 6 models locked in out/ptm.lock" in done.stdout
+    assert done.stdout.count("offline load ok") == 6
+    bom = json.loads((out / "models.cdx.json").read_text())
+    models = [c for c in bom["components"] if c["type"] == "machine-learning-model"]
+    assert len(models) >= 6
