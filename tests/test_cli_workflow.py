@@ -474,3 +474,35 @@ def test_every_schema_is_a_valid_json_schema() -> None:
     assert "error.schema.json" in names and "check.schema.json" in names
     for name in names:
         jsonschema.Draft202012Validator.check_schema(json.loads((SCHEMAS / name).read_text()))
+
+
+def test_air_gapped_recipe_end_to_end(project: Path, tmp_path: Path) -> None:
+    """README "Air-gapped": install where the hub is, `mirror import` the cache, carry the
+    folder over, `serve` it there, `install --locked` against it, `verify`."""
+    import re
+    import signal
+
+    lock = str(project / "ptm.lock")
+    connected = tmp_path / "connected-cache"
+    assert ptmlock("install", "--lock", lock, "--cache-dir", str(connected)).returncode == 0
+    carried = tmp_path / "usb" / "models"
+    imported = ptmlock("mirror", "import", str(carried), "--from-cache", str(connected))
+    assert imported.returncode == 0 and "org/encoder: 1 snapshot(s)" in imported.stdout
+    offline_env = {"HF_ENDPOINT": UNREACHABLE}  # from here on, the original hub is gone
+    argv = [sys.executable, "-m", "ptmlock", "serve", str(carried), "--port", "0"]
+    env = dict(os.environ) | offline_env
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env) as server:
+        try:
+            assert server.stdout is not None
+            found = re.search(r"at (http://\S+)", server.stdout.readline())
+            assert found is not None
+            fleet = {"HF_ENDPOINT": found.group(1)}
+            cache = str(tmp_path / "fleet-cache")
+            args = ("--lock", lock, "--cache-dir", cache)
+            done = ptmlock("install", "--locked", *args, env=fleet, cwd=project)
+            assert done.returncode == 0, done.stderr
+            assert done.stdout.startswith("installed ")
+            assert ptmlock("verify", "--full", *args, env=fleet).returncode == 0
+        finally:
+            server.send_signal(signal.SIGINT)
+            assert server.wait(timeout=30) == 0
