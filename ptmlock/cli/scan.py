@@ -93,6 +93,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
     root = project_root(args.path)
     if not root.is_dir():
         raise errors.ConfigError(f"{root}: not a directory")
+    if args.offline and not args.check:
+        raise errors.ConfigError(
+            "scan --offline: only with --check (scan asks the hub for new pins; with "
+            "HF_HUB_OFFLINE=1 it keeps every pin and fails on a model it would have to resolve)"
+        )
     lock_path = Path(args.lock) if args.lock else root / LOCK_NAME
     previous = _read_previous(lock_path)
     if args.upgrade_model:
