@@ -471,7 +471,7 @@ def test_json_everywhere_validates_and_failures_are_error_documents(
 
 def test_every_schema_is_a_valid_json_schema() -> None:
     names = sorted(p.name for p in SCHEMAS.glob("*.schema.json"))
-    assert "error.schema.json" in names and "check.schema.json" in names
+    assert "error.schema.json" in names and "scan-explain.schema.json" in names
     for name in names:
         jsonschema.Draft202012Validator.check_schema(json.loads((SCHEMAS / name).read_text()))
 
@@ -506,3 +506,12 @@ def test_air_gapped_recipe_end_to_end(project: Path, tmp_path: Path) -> None:
         finally:
             server.send_signal(signal.SIGINT)
             assert server.wait(timeout=30) == 0
+
+
+def test_scan_explain_json_has_the_envelope(project: Path) -> None:
+    found = ptmlock("scan", str(project), "--explain", "org/encoder", "--json")
+    report = validated(found, "scan-explain")
+    assert found.returncode == 0 and report["ok"] is True
+    assert [r["line"] for r in report["references"]] == [3]
+    absent = ptmlock("scan", str(project), "--explain", "org/absent", "--json")
+    assert absent.returncode == 1 and validated(absent, "scan-explain")["ok"] is False

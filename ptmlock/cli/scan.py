@@ -98,6 +98,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
             "scan --offline: only with --check (scan asks the hub for new pins; with "
             "HF_HUB_OFFLINE=1 it keeps every pin and fails on a model it would have to resolve)"
         )
+    if args.explain:  # writes nothing and needs no lock
+        return _explain(args, _run_scan(args, root)[0].references)
     lock_path = Path(args.lock) if args.lock else root / LOCK_NAME
     previous = _read_previous(lock_path)
     if args.upgrade_model:
@@ -236,6 +238,36 @@ def moved_line(item: Drift) -> str:
     return f"changed {item.hub}:{name}: {item.detail}"
 
 
+def _explain(args: argparse.Namespace, refs: Sequence[Reference]) -> int:
+    """``scan --explain ID``: every place the project names ``ID`` and how it reaches a loader."""
+    model = args.explain
+    wanted = model.lower()
+    found = [r for r in refs if r.model and wanted in {r.model.lower(), _unscoped(r.model)}]
+    if args.output_format == "json":
+        body = {"model": model, "references": [asdict(r) for r in found]}
+        emit_document("scan explain", body, ok=bool(found))
+    elif found:
+        print(model)
+        for ref in found:
+            print(f"  {ref.location}: {ref.api} ({ref.how}, {ref.confidence} confidence)")
+            for hop in ref.chain:
+                print(f"      {hop}")
+    else:
+        print(f"{model}: not named anywhere the scan looked (try the id as the scan lists it)")
+    return EXIT_OK if found else EXIT_PROBLEMS
+
+
+def _unscoped(model: str) -> str:
+    """``ollama/qwen3.5:9b`` is asked for as ``qwen3.5:9b``; ``torchaudio/X`` as ``X``."""
+    scope, _, name = model.partition("/")
+    return (
+        name.lower()
+        if scope
+        in {"ollama", "torchaudio", "torchvision", "timm", "clip", "whisper", "open_clip", "spacy"}
+        else model.lower()
+    )
+
+
 def drift_json(item: Drift) -> dict[str, Any]:
     """One drift item for JSON: structured old/new values, the words too."""
     return {
@@ -356,7 +388,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         examples=[
             ("ptmlock scan", "lock the project in this folder (or the nearest parent)"),
             ("ptmlock scan --no-resolve --json", "the inventory only, no network, as JSON"),
-            ("ptmlock scan --upgrade-model org/name", "move one model's pin to the hub's now"),
+            ("ptmlock scan --explain org/name", "why org/name is in the lock: each hop"),
         ],
         exits=(0, 2, 3),
     )
@@ -378,6 +410,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     scan.add_argument("--offline", action="store_true", help=f"with --check: {_OFFLINE_HELP}")
     scan.add_argument(
         "--jobs", type=int, default=None, help="parallel parsers (default: one per CPU)"
+    )
+    scan.add_argument(
+        "--explain",
+        metavar="ID",
+        help="write nothing; show every place that names model ID and each hop from there to "
+        "the loading call (exit 1 if none)",
     )
     scan.set_defaults(handler=cmd_scan)
 
@@ -404,5 +442,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--jobs", type=int, default=None, help="parallel parsers (default: one per CPU)"
     )
     check.set_defaults(
-        handler=cmd_scan, check=True, no_resolve=False, upgrade=False, upgrade_model=None
+        handler=cmd_scan,
+        check=True,
+        no_resolve=False,
+        upgrade=False,
+        upgrade_model=None,
+        explain=None,
     )

@@ -83,6 +83,8 @@ class ScanCache:
         self.old_files: dict[str, FileRecord] = old.get("files", {})
         self.old_facts: dict[str, Any] = old.get("facts", {})
         self.old_result: tuple[str, Any] | None = old.get("result")
+        self.old_links: Any | None = old.get("links")
+        self.links_: Any | None = None
         self.files: dict[str, FileRecord] = {}
         self.facts_: dict[str, Any] = {}
         self.result_: tuple[str, Any] | None = None
@@ -155,6 +157,13 @@ class ScanCache:
     def put_result(self, key: str, value: Any) -> None:
         self.result_ = (key, value)
 
+    # -- the last Python links, kept per module (see ``linker.ModuleLink``) ---------------
+    def links(self) -> Any | None:
+        return self.old_links
+
+    def put_links(self, value: Any) -> None:
+        self.links_ = value
+
     def save(self) -> None:
         if not self.enabled:
             return
@@ -162,11 +171,13 @@ class ScanCache:
             self.files == self.old_files
             and self.facts_.keys() == self.old_facts.keys()
             and self.result_ == self.old_result
+            and self.links_ in (None, self.old_links)
         )
         if unchanged:
             return
+        links = self.links_ if self.links_ is not None else self.old_links
         payload = {"fingerprint": self.fingerprint, "files": self.files, "facts": self.facts_,
-                   "result": self.result_}  # fmt: skip
+                   "result": self.result_, "links": links}  # fmt: skip
         try:
             write_atomic(self.path, marshal.dumps(payload), durable=False)
         except (OSError, ValueError) as error:
