@@ -318,8 +318,8 @@ def _check(
         for item in drift:
             print(f"  {item}")
         if asked and not reached:
-            print("note: the hub is unreachable: new pins are not shown (the drift above is")
-            print("      from the code and the lock alone, and complete)")
+            print("note: the hub is unreachable, so new pins are not shown; the list above needs")
+            print("      no hub and is complete")
         if previous is None:
             print(f"{lock_path}: missing: run ptmlock scan")
         else:
