@@ -88,7 +88,7 @@ class ScanCache:
         self.files: dict[str, FileRecord] = {}
         self.facts_: dict[str, Any] = {}
         self.result_: tuple[str, Any] | None = None
-        self.memory: dict[str, bytes] = {}  # summaries made this scan, by key
+        self.memory: dict[str, bytes] = {}  # summaries made this scan that are not on disk
 
     def _load(self) -> dict[str, Any]:
         try:
@@ -122,10 +122,9 @@ class ScanCache:
 
     def put_facts(self, key: str, facts: Any, summary: bytes | None) -> None:
         self.facts_[key] = facts
-        if summary is not None:
+        # kept in memory only when it could not go to disk: phase 2 reads back what it needs
+        if summary is not None and not (self.enabled and self._write_blob(key, summary)):
             self.memory[key] = summary
-            if self.enabled:
-                self._write_blob(key, summary)
 
     def summary(self, key: str) -> bytes | None:
         if key in self.memory:
@@ -135,13 +134,15 @@ class ScanCache:
         except OSError:
             return None
 
-    def _write_blob(self, key: str, data: bytes) -> None:
+    def _write_blob(self, key: str, data: bytes) -> bool:
         path = self.blobs / key[:2] / key
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(path, data, durable=False)
         except OSError as error:
             logger.warning("could not write the scan cache %s: %s", path, error)
+            return False
+        return True
 
     # -- the last result ------------------------------------------------------------------
     def result(self, key: str, facts_keys: Iterable[str]) -> Any | None:

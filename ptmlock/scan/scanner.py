@@ -302,14 +302,15 @@ def _links_encode(links: Links) -> Any:
         )
         for relpath, link in links.modules.items()
     }
-    return (links.context, modules)
+    files = {relpath: (key, tuple(names)) for relpath, (key, names) in links.files.items()}
+    return (links.context, modules, files)
 
 
 def _links_decode(value: Any) -> Links | None:
     if value is None:
         return None
     try:
-        context, modules = value
+        context, modules, files = value
         return Links(
             context,
             {
@@ -321,6 +322,7 @@ def _links_decode(value: Any) -> Links | None:
                 )
                 for relpath, (refs, reads, names, notes) in modules.items()
             },
+            {relpath: (key, frozenset(names)) for relpath, (key, names) in files.items()},
         )
     except (TypeError, ValueError):
         return None

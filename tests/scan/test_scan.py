@@ -454,5 +454,10 @@ def test_an_edit_relinks_what_read_the_file_and_keeps_the_rest(
     assert models(relinked=["pkg/load.py"]) == {"org/base-v2", "org/x", "org/first"}
     _edit(root / "app.py", 'from pkg.load import fetch\nfetch("org/second")\n')  # a caller
     assert models(relinked=["pkg/load.py"]) == {"org/base-v2", "org/x", "org/second"}
+    # a module nothing read before starts calling the wrapper
+    _edit(root / "pkg/other.py", 'from pkg.load import fetch\nfetch("org/y")\n')
+    assert models(relinked=["pkg/load.py"]) == {
+        "org/base-v2", "org/y", "org/second",
+    }  # fmt: skip
     _edit(root / "tool.py", 'from pkg.load import fetch\nfetch("org/third")\n')  # a new module
-    assert models() == {"org/base-v2", "org/x", "org/second", "org/third"}
+    assert models() == {"org/base-v2", "org/y", "org/second", "org/third"}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from ptmlock.models import Reference
@@ -83,9 +83,8 @@ _FIELDS = tuple(Reference.__dataclass_fields__)
 
 
 def _ref_dump(ref: Reference) -> tuple[Any, ...]:
-    values = asdict(ref)
-    values["file"] = ""  # the same content at another path reads the same
-    return tuple(values[name] for name in _FIELDS)
+    # the same content at another path reads the same: the path is not kept
+    return tuple("" if name == "file" else getattr(ref, name) for name in _FIELDS)
 
 
 def _ref_load(data: Sequence[Any], relpath: str) -> Reference:

@@ -23,7 +23,7 @@ from functools import cached_property
 from ptmlock.models import Reference
 from ptmlock.scan.families import is_legacy_canonical
 from ptmlock.scan.python.ir import Expr
-from ptmlock.scan.python.project import Module, PythonProject
+from ptmlock.scan.python.project import Module, PythonProject, Reads
 from ptmlock.scan.python.values import Ctx, Symbol, Value
 from ptmlock.scan.python.walk import Walker
 from ptmlock.scan.signatures import (
@@ -73,11 +73,13 @@ class ModuleLink:
 
 @dataclass(frozen=True, slots=True)
 class Links:
-    """Every module's ``ModuleLink``, and the project-wide facts they all assumed: the set of
-    modules (their names), the project's folders and the classes deriving from a loader."""
+    """Every module's ``ModuleLink``; each Python file's content key and the names a search
+    finds it by (``_searched``) when they were made; and the project-wide facts they all
+    assumed: the set of modules (their names), the project's folders, the loader classes."""
 
     context: str
     modules: Mapping[str, ModuleLink]
+    files: Mapping[str, tuple[str, frozenset[str]]]
 
 
 def link_python(
@@ -89,14 +91,29 @@ def link_python(
     """Every reference the project's Python code (modules, notebooks, doc snippets) makes, and
     the ``Links`` it came from. ``keys`` are the files' content keys; ``previous`` the links of
     an earlier scan, each module's kept where nothing it read has changed."""
+    keys = keys or {}
     linker = _Linker(project, directories)
     context = hashlib.sha256(
         "\n".join(
             [*sorted(project.modules), "", *sorted(directories), "", *sorted(linker.loader_classes)]
         ).encode()
     ).hexdigest()
-    kept = previous.modules if previous is not None and previous.context == context else {}
-    links = linker.link_modules(keys or {}, kept)
+    files = {
+        relpath: (keys.get(relpath, ""), frozenset(_searched(module)))
+        for relpath, module in project.modules.items()
+    }
+    if previous is None or previous.context != context or not keys:
+        links = linker.link_modules(keys, {}, set())
+    else:
+        # names a changed file can now be found by, that it could not before: a search for
+        # them may find it now (one that found it before read it, and is relinked anyway)
+        fresh = {
+            name
+            for relpath, (key, names) in files.items()
+            if previous.files.get(relpath, ("", frozenset()))[0] != key
+            for name in names - previous.files.get(relpath, ("", frozenset()))[1]
+        }
+        links = linker.link_modules(keys, previous.modules, fresh)
     refs = linker.finish([r for link in links.values() for r in link.references])
     notes: dict[str, set[str]] = defaultdict(set)
     for kind, name in (n for link in links.values() for n in link.notes):
@@ -109,7 +126,7 @@ def link_python(
         options=frozenset(notes.get("option", ())),
         models=frozenset(r.model for r in refs if r.model),
     )
-    return linked, Links(context, links)
+    return linked, Links(context, links, files)
 
 
 def _searched(module: Module) -> set[str]:
@@ -136,7 +153,7 @@ class _Linker:
         self.project = project
         self.directories = directories
         self.walker = Walker(project)
-        self._paths: dict[str, frozenset[str]] = {}
+        self._paths: dict[str, tuple[frozenset[str], Reads]] = {}
 
     @cached_property
     def loader_classes(self) -> frozenset[str]:
@@ -184,15 +201,10 @@ class _Linker:
         )
 
     def link_modules(
-        self, keys: Mapping[str, str], previous: Mapping[str, ModuleLink]
+        self, keys: Mapping[str, str], previous: Mapping[str, ModuleLink], fresh: set[str]
     ) -> dict[str, ModuleLink]:
-        """Each module's loader calls, linked (or kept from ``previous``)."""
-        changed = {r for r, m in self.project.modules.items() if keys.get(r) is None} | {
-            r for link in previous.values() for r, key in link.reads if keys.get(r) != key
-        }
-        fresh: set[str] = set()
-        for relpath in changed & self.project.modules.keys():
-            fresh |= _searched(self.project.modules[relpath])
+        """Each module's loader calls, linked, or kept from ``previous`` when every file its
+        linking read is unchanged and none of the names it searched is in ``fresh``."""
         links: dict[str, ModuleLink] = {}
         relinked: list[str] = []
         tracker = self.project.tracker
@@ -242,11 +254,10 @@ class _Linker:
                 matched = signature
                 site = _Site(self, module, scope, call, guards, qualname, signature)
                 found += site.references()
-        return found
+        return [ref for ref in found if not self._local_path(ref)]
 
     def finish(self, found: list[Reference]) -> list[Reference]:
-        """The project-wide steps: the program's own output paths out, URLs written in code in."""
-        found = [ref for ref in found if not self._local_path(ref)]
+        """The project-wide step: URLs written in code that no loader call reached."""
         found += self._urls(found)
         return _unique(found)
 
@@ -259,9 +270,22 @@ class _Linker:
         return any(ref.model in self._path_strings(relpath) for relpath in {ref.file, loader_file})
 
     def _path_strings(self, relpath: str) -> frozenset[str]:
+        """The strings ``relpath`` writes to or opens as paths (computed once; what computing
+        them read is added to the reads of every module linking that uses them)."""
+        tracker = self.project.tracker
         cached = self._paths.get(relpath)
         if cached is not None:
-            return cached
+            tracker.add(cached[1])
+            return cached[0]
+        tracker.begin()
+        try:
+            strings = self._written_paths(relpath)
+        finally:
+            reads = tracker.end()
+        self._paths[relpath] = (strings, reads)
+        return strings
+
+    def _written_paths(self, relpath: str) -> frozenset[str]:
         module = self.project.modules.get(relpath)
         strings: set[str] = set()
         for _scope, call, _guards in module.summary.calls if module else ():
@@ -271,8 +295,7 @@ class _Linker:
             for arg in args:
                 values = self.walker.values(module, arg) if module else []
                 strings.update(v.value for v in values if isinstance(v.value, str))
-        self._paths[relpath] = frozenset(strings)
-        return self._paths[relpath]
+        return frozenset(strings)
 
     def _urls(self, found: list[Reference]) -> list[Reference]:
         """Checkpoint URLs written in the code outside tables, that no loader call reached."""
