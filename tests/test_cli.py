@@ -377,9 +377,8 @@ def test_add_and_ignore_edit_pyproject_and_reject_bad_input(
     pyproject = tmp_path / "pyproject.toml"
     pyproject.write_text('# mine\n[project]\nname = "x"   # keep\n')
     pyproject.chmod(0o640)
-    assert (
-        _run(capsys, "add", "org/runtime", "--revision", "v2", "--project", str(tmp_path))[0] == 0
-    )
+    add = ("add", "org/runtime", "--revision", "v2", "--offline", "--project", str(tmp_path))
+    assert _run(capsys, *add)[0] == 0
     assert _run(capsys, "ignore", "org/noise", "--project", str(tmp_path))[0] == 0
     text = pyproject.read_text()
     assert text.startswith('# mine\n[project]\nname = "x"   # keep\n')
