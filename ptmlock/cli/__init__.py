@@ -16,13 +16,13 @@ import traceback
 from collections.abc import Sequence
 
 from ptmlock import __version__, errors
-from ptmlock.cli import export, install, mirror, project, push, scan
+from ptmlock.cli import audit, export, install, mirror, project, push, scan
 from ptmlock.cli._common import EXIT_CODES, EXIT_OK, EXIT_USAGE, Handler, err
 
 __all__ = ["build_parser", "main"]
 
 # Each module adds its subcommands, in the order ``--help`` lists them.
-COMMANDS = (scan, install, push, export, mirror, project)
+COMMANDS = (scan, install, push, export, audit, mirror, project)
 
 
 def build_parser() -> argparse.ArgumentParser:
