@@ -49,6 +49,12 @@ def verify_signature(
         )
     try:
         signed = _verified_manifest(signature, policy)
+    except ImportError:
+        return SignatureState(
+            model=model.id,
+            status="unknown",
+            detail="model_signing is not installed: pip install 'ptmlock[signing]'",
+        )
     except Exception as error:  # model_signing raises ValueError and sigstore's own errors
         log.debug("%s: signature rejected", model.id, exc_info=True)
         return SignatureState(model=model.id, status="invalid", detail=_one_line(error))
