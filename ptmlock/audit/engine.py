@@ -176,8 +176,6 @@ def _signature(context: _Context, model: LockedModel, policy: AuditPolicy) -> Si
     snapshot = _snapshot(context, model)
     if locked_sig is not None:
         return verify_signature(model, locked_sig, signer, snapshot)
-    if signer is None:
-        return SignatureState(model=model.id, status="unknown", detail="no policy: not checked")
     listing = context.repo_files(model)
     if listing is None:
         return SignatureState(model=model.id, status="unknown", detail="hub not reachable")
