@@ -57,7 +57,7 @@ def _signed(tmp_path: Path, files: dict[str, bytes], private: Path) -> dict[str,
     for name, data in files.items():
         (folder / name).write_bytes(data)
     signature = tmp_path / "model.sig"
-    model_signing.signing.Config().use_elliptic_key_signer(private_key=private).sign(
+    model_signing.signing.Config().use_elliptic_key_signer(private_key=private).sign(  # type: ignore[no-untyped-call]
         folder, signature
     )
     return files | {"model.sig": signature.read_bytes()}
