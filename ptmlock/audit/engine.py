@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ptmlock.audit.code_rules import (
     line_text,
@@ -30,10 +31,12 @@ from ptmlock.audit.remote_code import remote_code_finding
 from ptmlock.audit.rules import rule_for
 from ptmlock.audit.signatures import SIGNATURE_FILE, verify_signature
 from ptmlock.errors import PtmlockError
-from ptmlock.hubs.hf_repo import HfRepoView
 from ptmlock.layout import Layout
 from ptmlock.models import Lock, LockedModel, Reference
 from ptmlock.verify import Problem, verify
+
+if TYPE_CHECKING:
+    from ptmlock.hubs.hf_repo import HfRepoView
 
 __all__ = ["audit"]
 
