@@ -181,7 +181,7 @@ def _signature(context: _Context, model: LockedModel, policy: AuditPolicy) -> Si
         return verify_signature(model, locked_sig, signer, snapshot)
     listing = context.repo_files(model)
     if listing is None:
-        return SignatureState(model=model.id, status="unknown", detail="hub not reachable")
+        return SignatureState(model=model.id, status="unknown", detail="no answer from the hub")
     if SIGNATURE_FILE not in listing or context.view is None:
         return SignatureState(model=model.id, status="unsigned", detail=f"no {SIGNATURE_FILE}")
     try:

@@ -28,7 +28,9 @@ _PATTERN = re.compile(
     "|".join(f"(?P<g{i}>(?<![A-Za-z0-9_]){p})" for i, p in enumerate(TOKEN_SHAPES.values()))
 )
 _NAMES = list(TOKEN_SHAPES)
-_PLACEHOLDER = re.compile(r"(x{6,}|X{6,}|\*{4,}|0{10,}|(?:abc|123|your|dummy|example|fake))")
+# a body made of one repeated character, or one that starts with a word nobody's secret starts
+# with, is documentation: "hf_xxxxxxxx...", "sk-proj-your-key-here..."
+_PLACEHOLDER = re.compile(r"^(?:(.)\1{7,}|your|dummy|example|fake|placeholder|redacted|changeme)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +50,8 @@ def find_tokens(text: str) -> Iterator[TokenHit]:
     for number, line in enumerate(text.splitlines(), start=1):
         for match in _PATTERN.finditer(line):
             secret = match.group(0)
-            if _PLACEHOLDER.search(secret.split("_", 1)[-1].lower()):
+            body = re.split(r"[_-]", secret, maxsplit=1)[-1].lower()
+            if _PLACEHOLDER.match(body):
                 continue
             group = next(i for i, g in enumerate(match.groups()) if g is not None)
             yield TokenHit(kind=_NAMES[group], line=number, redacted=redact(secret))

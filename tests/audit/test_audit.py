@@ -295,3 +295,22 @@ def test_sarif_output_validates_against_the_sarif_2_1_0_schema(
     assert token["suppressions"][0]["kind"] == "inSource"
     assert token["locations"][0]["physicalLocation"]["region"]["startLine"] == 2
     assert not evil_marker.exists()
+
+
+def test_a_locked_file_that_is_no_pickle_is_reported_and_offline_checks_are_noted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], hf_env: HfEnv, store: RepoStore
+) -> None:
+    _repo(store, "org/odd", {"pytorch_model.bin": b"GGUF\x03" + b"\0" * 4096}, license="mit")
+    code = "from transformers import AutoModel\n"
+    code += 'AutoModel.from_pretrained("org/odd", revision="main")\n'
+    root = _locked_project(tmp_path, capsys, code)
+    before = len(hf_env.mirror.requests)
+    status, data = _audit(capsys, root, "--offline")
+    assert len(hf_env.mirror.requests) == before  # --offline asks no hub
+    assert status == 0 and _rules(data) == {("PTM104", "medium")}
+    assert data["files"][0]["status"] == "unscannable"
+    assert "not a pickle" in data["findings"][0]["message"]
+    assert data["notes"] == ["org/odd: its file list at the locked commit not checked (no hub)"]
+    assert data["signatures"] == [
+        {"model": "org/odd", "status": "unknown", "detail": "no answer from the hub"}
+    ]
