@@ -122,12 +122,7 @@ def audit(
             findings += _signature_findings(model, state, policy)
     sites = remote_code_sites(root, project_files, references)
     for site in sites:
-        located = lock.find("huggingface", site.model) if site.model else None
-        if located is not None:
-            context.repo_files(located)
-        findings.append(
-            remote_code_finding(site, lock, context.read_locked, lambda m: context.repo_files(m))
-        )
+        findings.append(remote_code_finding(site, lock, context.read_locked, context.repo_files))
     findings += token_findings(root, project_files)
     findings += unpinned_findings(references, lock)
     findings = [_suppress(f, root, policy) for f in findings]

@@ -75,11 +75,14 @@ class AuditReport:
         return {s: sum(1 for f in self.active if f.severity == s) for s in reversed(SEVERITIES)}
 
 
-def sort_key(finding: Finding) -> tuple[int, str, str, str, int]:
+def sort_key(finding: Finding) -> tuple[int, str, str, int, str, str]:
+    """Worst first; then by rule, and within a rule by project file and line, or by model."""
+    place = finding.file if finding.line is not None else finding.model
     return (
         -SEVERITIES.index(finding.severity),
         finding.rule,
-        finding.model or "",
-        finding.file or "",
+        place or "",
         finding.line or 0,
+        finding.file or "",
+        finding.member or "",
     )
