@@ -36,7 +36,7 @@ _UNKNOWN = None  # a stack or memo value that is not a short string
 class Limits:
     """What one pickle may cost; past a limit the scan stops and says so."""
 
-    max_ops: int = 20_000_000
+    max_ops: int = 5_000_000  # ~15 s; a real state_dict pickle has ~50 per tensor
     max_string: int = 4096  # longer strings are skipped: no module or attribute is that long
     max_line: int = 1 << 16
     max_memo_strings: int = 1 << 16
@@ -173,10 +173,11 @@ class _Walker:
         elif name in _STRING_OPS:
             self.push(_string(name, value))
         elif name == "MEMOIZE":
-            self.remember(self.memo_len, self.top())
+            # numbered len(memo): exact while only MEMOIZE has added entries
+            self.remember(self.memo_len, self.top() if self.memo_exact else _UNKNOWN)
             self.memo_len += 1
         elif name in _PUT_OPS:
-            self.memo_exact = False  # MEMOIZE after PUTs numbers by len(memo): not tracked
+            self.memo_exact = False  # PUT may reuse or skip indices: later MEMOIZEs are unsure
             self.remember(_index(name, value), self.top())
         elif name in _GET_OPS:
             index = _index(name, value)
@@ -199,9 +200,8 @@ class _Walker:
         if index is None:
             return
         if len(self.memo) >= self.limits.max_memo_strings and index not in self.memo:
-            self.memo_exact = False
             return  # a later GET of it reads as unknown: the import is reported unresolved
-        self.memo[index] = value if self.memo_exact or value is None else _UNKNOWN
+        self.memo[index] = value
 
 
 def _text(raw: bytes) -> str:

@@ -179,3 +179,11 @@ def test_compressed_zip_member_over_the_limit_is_not_inflated(
 )
 def test_classify(module: str, name: str, verdict: str) -> None:
     assert classify(module, name) == verdict
+
+
+def test_memoize_after_put_is_not_trusted(tmp_path: Path) -> None:
+    # PUT 5 then MEMOIZE: len(memo) is 1 in the unpickler, so the MEMOIZE numbering is unsure
+    data = b"\x80\x04X\x02\x00\x00\x00osq\x05X\x06\x00\x00\x00system\x94"
+    data += b"X\x0b\x00\x00\x00collections\x94h\x01h\x05\x93."
+    scan = scan_file(_write(tmp_path, "m.pkl", data))
+    assert [classify(f.item.module, f.item.name) for f in scan.imports] == ["dangerous"]
