@@ -66,7 +66,7 @@ def remote_code_finding(
             "run ptmlock scan so the model and its code files are pinned",
             site.model,
         )
-    needed = _needed(model, read_locked, repo_files)
+    needed = _needed(model, lock, read_locked, repo_files)
     missing = [
         f"{repo}/{path}" if repo != model.id else path
         for repo, path in needed
@@ -92,17 +92,25 @@ def remote_code_finding(
 
 
 def _needed(
-    model: LockedModel, read_locked: ReadLocked, repo_files: RepoFiles
+    model: LockedModel, lock: Lock, read_locked: ReadLocked, repo_files: RepoFiles
 ) -> list[tuple[str, str]]:
-    needed: set[tuple[str, str]] = set()
-    listing = repo_files(model)
-    names = listing if listing is not None else tuple(f.path for f in model.files)
-    needed |= {(model.id, p) for p in names if p.endswith(".py")}
+    """(repo, path) of every code file: the model's ``.py`` files, the modules ``auto_map``
+    names, and the ``.py`` files of each other repo it points to (they import neighbours)."""
+    needed = set(_python_files(model, repo_files))
     for config in _CONFIGS:
         data = read_locked(model, config)
         for repo, module in auto_map_modules(data) if data else ():
             needed.add((repo or model.id, module))
+            other = lock.find("huggingface", repo) if repo else None
+            if other is not None:
+                needed |= set(_python_files(other, repo_files))
     return sorted(needed)
+
+
+def _python_files(model: LockedModel, repo_files: RepoFiles) -> list[tuple[str, str]]:
+    listing = repo_files(model)
+    names = listing if listing is not None else tuple(f.path for f in model.files)
+    return [(model.id, p) for p in names if p.endswith(".py")]
 
 
 def _locked(lock: Lock, repo: str, path: str) -> bool:

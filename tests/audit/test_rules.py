@@ -118,6 +118,12 @@ def test_remote_code_in_another_repo_must_be_locked_too() -> None:
     shared = _model("org/shared", "modeling_shared.py")
     pinned = remote_code_finding(site, Lock(models=(main, shared)), read, listing)
     assert pinned.rule == "PTM202" and "org/shared/modeling_shared.py" in pinned.message
+
+    def more(model: LockedModel) -> tuple[str, ...]:  # the other repo has a helper it imports
+        return listing(model) + (("utils_shared.py",) if model.id == "org/shared" else ())
+
+    partial = remote_code_finding(site, Lock(models=(main, shared)), read, more)
+    assert partial.rule == "PTM201" and "org/shared/utils_shared.py" in partial.message
     unknown = remote_code_finding(RemoteCodeSite("app.py", 3, None), Lock(), read, listing)
     assert unknown.rule == "PTM201" and unknown.model is None
 
