@@ -40,6 +40,61 @@ def _keypair(folder: Path, name: str) -> tuple[Path, Path]:
     return private, public
 
 
+def _ca_and_leaf(folder: Path) -> tuple[Path, Path, Path]:
+    """A CA certificate, and a code-signing leaf it issued with its private key."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def build(
+        subject: str,
+        issuer: str,
+        key: ec.EllipticCurvePrivateKey,
+        signer: ec.EllipticCurvePrivateKey,
+        ca: bool,
+    ) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if ca:
+            usage = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
+        else:
+            usage = x509.KeyUsage(True, False, False, False, False, False, False, False, False)
+            eku = x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING])
+            builder = builder.add_extension(eku, critical=False)
+        return builder.add_extension(usage, critical=True).sign(signer, hashes.SHA256())
+
+    ca_key, leaf_key = (
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256R1()),
+    )
+    ca_path, leaf_path, key_path = folder / "ca.pem", folder / "leaf.pem", folder / "leaf-key.pem"
+    ca_path.write_bytes(
+        build("acme CA", "acme CA", ca_key, ca_key, True).public_bytes(serialization.Encoding.PEM)
+    )
+    leaf = build("acme signer", "acme CA", leaf_key, ca_key, False)
+    leaf_path.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        leaf_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return ca_path, leaf_path, key_path
+
+
 def _files(seed: int = 0) -> dict[str, bytes]:
     return {
         "README.md": model_card(license="apache-2.0"),
@@ -126,3 +181,30 @@ def test_a_signature_without_a_key_is_unverified_not_failed(
     root = _project(tmp_path, capsys, ["acme/good"], "[tool.ptmlock.signatures.acme]\n")
     code, data = _audit(root, capsys)
     assert code == 0 and data["signatures"][0]["status"] == "unverified"
+
+
+def test_a_certificate_signed_model_verifies_against_the_organisations_ca(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], hf_env: HfEnv, store: RepoStore
+) -> None:
+    import model_signing
+
+    ca, leaf, key = _ca_and_leaf(tmp_path)
+    (tmp_path / "other").mkdir()
+    folder = tmp_path / "publisher"
+    folder.mkdir()
+    for name, data in _files(7).items():
+        (folder / name).write_bytes(data)
+    signature = tmp_path / "model.sig"
+    config = model_signing.signing.Config()  # type: ignore[no-untyped-call]
+    config.use_certificate_signer(
+        private_key=key, signing_certificate=leaf, certificate_chain=[ca]
+    ).sign(folder, signature)
+    store.commit("acme/certified", _files(7) | {"model.sig": signature.read_bytes()})
+    other_ca, _, _ = _ca_and_leaf(tmp_path / "other")
+    policy = f'[tool.ptmlock.signatures.acme]\nrequire = true\ncertificate-chain = ["{ca}"]\n'
+    root = _project(tmp_path, capsys, ["acme/certified"], policy)
+    code, data = _audit(root, capsys)
+    assert code == 0 and data["signatures"][0]["status"] == "signed", data["signatures"]
+    (root / "pyproject.toml").write_text(policy.replace(str(ca), str(other_ca)))
+    code, data = _audit(root, capsys)
+    assert code == 1 and data["signatures"][0]["status"] == "invalid"
