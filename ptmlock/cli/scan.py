@@ -26,6 +26,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     config = load_config(root)
     result = scan(root, config=config, jobs=args.jobs)
     refs = result.references
+    if args.explain:
+        return _explain(args.explain, refs, args.format == "json")
     if args.no_resolve:
         if args.format == "json":
             emit_json(
@@ -73,6 +75,34 @@ def cmd_scan(args: argparse.Namespace) -> int:
         state = "written" if changed else "unchanged"
         print(f"{lock_path}: {len(locked.lock.models)} model(s), {state}")
     return EXIT_OK
+
+
+def _explain(model: str, refs: Sequence[Any], as_json: bool) -> int:
+    """``scan --explain ID``: every place the project names ``ID`` and how it reaches a loader."""
+    wanted = model.lower()
+    found = [r for r in refs if r.model and wanted in {r.model.lower(), _unscoped(r.model)}]
+    if as_json:
+        emit_json({"model": model, "references": [asdict(r) for r in found]})
+    elif found:
+        print(model)
+        for ref in found:
+            print(f"  {ref.location}: {ref.api} ({ref.how}, {ref.confidence} confidence)")
+            for hop in ref.chain:
+                print(f"      {hop}")
+    else:
+        print(f"{model}: not named anywhere the scan looked (try the id as the scan lists it)")
+    return EXIT_OK if found else EXIT_PROBLEMS
+
+
+def _unscoped(model: str) -> str:
+    """``ollama/qwen3.5:9b`` is asked for as ``qwen3.5:9b``; ``torchaudio/X`` as ``X``."""
+    scope, _, name = model.partition("/")
+    return (
+        name.lower()
+        if scope
+        in {"ollama", "torchaudio", "torchvision", "timm", "clip", "whisper", "open_clip", "spacy"}
+        else model.lower()
+    )
 
 
 def _report_drift(lock_path: Path, previous: Lock | None, lock: Lock, as_json: bool) -> int:
@@ -131,6 +161,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--check", action="store_true", help="write nothing; exit 1 if the lock is stale"
     )
     scan.add_argument("--jobs", type=int, default=None, help="parallel parsers")
+    scan.add_argument(
+        "--explain",
+        metavar="ID",
+        help="write nothing; show every place that names model ID and each hop from there to "
+        "the loading call (exit 1 if none)",
+    )
     scan.set_defaults(handler=cmd_scan)
 
     check = sub.add_parser(

@@ -28,6 +28,7 @@ from ptmlock.scan.detectors.registry import default_detectors
 from ptmlock.scan.families import family_of
 from ptmlock.scan.link import FileEntry, link_project
 from ptmlock.scan.python.ir import Summary
+from ptmlock.scan.python.linker import Links, ModuleLink
 from ptmlock.scan.python.project import Index, index_of
 from ptmlock.scan.walk import walk_project
 
@@ -77,9 +78,12 @@ def scan(
         found, skipped = _decode(cached)
     else:
         entries = plan.read(jobs)
-        found = link_project(entries, plan.summary, directories)
+        found, links = link_project(
+            entries, plan.summary, directories, plan.keys, _links_decode(store.links())
+        )
         skipped = plan.skipped
         store.put_result(key, _encode(found, skipped))
+        store.put_links(_links_encode(links))
     store.save()
     references = _finish(found, config, root)
     logger.info("scanned %d files: %d references", len(plan.keys), len(references))
@@ -120,7 +124,8 @@ def scan_files(
         return Summary.load(marshal.loads(data)) if data else None
 
     shallow = frozenset(d for d in folders if d.count("/") <= 1)
-    return sorted({_labelled(ref) for ref in link_project(entries, load, shallow)}, key=_order)
+    found, _links = link_project(entries, load, shallow)
+    return sorted({_labelled(ref) for ref in found}, key=_order)
 
 
 class _Plan:
@@ -269,6 +274,42 @@ def _decode(value: Any) -> tuple[list[Reference], list[Skipped]]:
     loaded = FileFacts.load(dump, "", None).references
     found = [replace(ref, file=file) for ref, file in zip(loaded, files, strict=True)]
     return found, [Skipped(path=p, reason=r) for p, r in skipped]
+
+
+def _links_encode(links: Links) -> Any:
+    modules = {
+        relpath: (
+            _encode(list(link.references), []),
+            link.reads,
+            tuple(link.names),
+            tuple(link.notes),
+        )
+        for relpath, link in links.modules.items()
+    }
+    files = {relpath: (key, tuple(names)) for relpath, (key, names) in links.files.items()}
+    return (links.context, modules, files)
+
+
+def _links_decode(value: Any) -> Links | None:
+    if value is None:
+        return None
+    try:
+        context, modules, files = value
+        return Links(
+            context,
+            {
+                relpath: ModuleLink(
+                    references=tuple(_decode(refs)[0]),
+                    reads=tuple((r, k) for r, k in reads),
+                    names=frozenset(names),
+                    notes=frozenset((kind, name) for kind, name in notes),
+                )
+                for relpath, (refs, reads, names, notes) in modules.items()
+            },
+            {relpath: (key, frozenset(names)) for relpath, (key, names) in files.items()},
+        )
+    except (TypeError, ValueError):
+        return None
 
 
 # -- after linking -------------------------------------------------------------------------------
