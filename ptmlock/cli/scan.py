@@ -179,5 +179,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check.add_argument("--format", choices=("table", "json"), default="table")
     check.add_argument("--jobs", type=int, default=None, help="parallel parsers")
     check.set_defaults(
-        handler=cmd_scan, check=True, no_resolve=False, upgrade=False, upgrade_model=None
+        handler=cmd_scan,
+        check=True,
+        no_resolve=False,
+        upgrade=False,
+        upgrade_model=None,
+        explain=None,
     )
