@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Sequence
 
 from ptmlock import __version__, errors
-from ptmlock.cli import export, install, mirror, project, push, scan
+from ptmlock.cli import audit, export, install, mirror, project, push, scan
 from ptmlock.cli._common import (
     EXIT_CODES,
     EXIT_OK,
@@ -34,7 +34,7 @@ from ptmlock.cli._common import (
 __all__ = ["build_parser", "main"]
 
 # Each module adds its subcommands, in the order ``--help`` lists them.
-COMMANDS = (scan, install, push, export, mirror, project)
+COMMANDS = (scan, install, push, export, audit, mirror, project)
 
 
 def build_parser() -> argparse.ArgumentParser:
