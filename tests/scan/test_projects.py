@@ -139,3 +139,32 @@ def test_a_vendored_copy_is_reported_as_skipped(tmp_path: Path) -> None:
         ("extras/unused/", "vendored copy (a package with its own __version__) that nothing "
          "outside it imports"),
     ]  # fmt: skip
+
+
+def test_a_subclass_passes_its_model_to_the_base_constructor_across_modules() -> None:
+    base = """
+        from transformers import AutoModel
+
+        class Encoder:
+            def __init__(self, name):
+                self.model = AutoModel.from_pretrained(name)
+    """
+    middle = """
+        from pkg.base import Encoder
+
+        class Middle(Encoder):
+            pass
+    """
+    leaf = """
+        from pkg.middle import Middle
+
+        class Small(Middle):
+            def __init__(self):
+                super().__init__("org/small-encoder")
+
+        class Unrelated:
+            def __init__(self):
+                super().__init__()
+    """
+    refs = scan_project({"pkg/base.py": base, "pkg/middle.py": middle, "pkg/leaf.py": leaf})
+    assert [(r.file, r.line, r.model) for r in refs] == [("pkg/leaf.py", 6, "org/small-encoder")]
