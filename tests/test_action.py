@@ -50,4 +50,4 @@ def test_every_ptmlock_command_in_the_action_parses() -> None:
         args = parser.parse_args(argv)
         assert args.command == argv[0]
     audit = parser.parse_args(_commands()[3])
-    assert (audit.format, audit.fail_on, audit.output) == ("sarif", "high", "ptmlock.sarif")
+    assert (audit.output_format, audit.fail_on, audit.output) == ("sarif", "high", "ptmlock.sarif")
