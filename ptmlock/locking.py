@@ -93,7 +93,8 @@ def lock_references(
                 return _refresh(old, request), False
             pinned = replace(request, requested=old.revision)
             fresh = hubs(request.hub).resolve(pinned)
-            return replace(fresh, requested=request.requested), True
+            # the branch a ref-less torch.hub repo was found on stays what it was
+            return replace(fresh, requested=request.requested, branch=old.branch), True
         return hubs(request.hub).resolve(request), True
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:

@@ -198,6 +198,11 @@ class RawGet(OpenFile):
         if response.will_close or not response.isclosed():
             _drop(url)
 
+    @property
+    def final_url(self) -> str:
+        """The URL the redirects ended at (after ``__enter__``)."""
+        return self._final_url
+
     def readinto(self, buffer: memoryview) -> int:
         assert self._response is not None, "use open_file(...) in a with block"
         try:

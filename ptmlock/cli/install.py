@@ -110,9 +110,11 @@ def cmd_install(args: argparse.Namespace) -> int:
     from ptmlock.hubs import HubSet
     from ptmlock.install import install
     from ptmlock.lockfile import read_lock
+    from ptmlock.project_config import load_config
 
     lock = read_lock(lock_path_of(args))
     sources, hub_fallback = sources_of(args, lock_path_of(args))
+    url_mirrors = load_config(lock_path_of(args).resolve().parent).url_mirrors
     total = sum(m.total_size for m in lock.models)
     show = not args.quiet and not args.json and sys.stderr.isatty()
     progress = _Progress(total) if show else None
@@ -120,7 +122,7 @@ def cmd_install(args: argparse.Namespace) -> int:
     try:
         report = install(
             lock,
-            hubs=HubSet(),
+            hubs=HubSet(url_mirrors=dict(url_mirrors)),
             cache_dir=Path(args.cache_dir) if args.cache_dir else None,
             target=Path(args.target) if args.target else None,
             jobs=args.jobs,

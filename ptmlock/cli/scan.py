@@ -40,7 +40,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         return EXIT_OK
     lock_path = Path(args.lock) if args.lock else root / "ptm.lock"
     previous = read_lock(lock_path) if lock_path.exists() else None
-    hubs = HubSet()
+    hubs = HubSet(url_mirrors=dict(config.url_mirrors))
     locked = lock_references(
         refs,
         hubs=hubs,

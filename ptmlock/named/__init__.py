@@ -24,8 +24,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ptmlock.errors import IntegrityError
+
 __all__ = [
     "NamedDownload",
+    "check_embedded",
     "digest_agrees",
     "embedded_digest",
     "hub_repo",
@@ -108,3 +111,16 @@ def embedded_digest(download: NamedDownload) -> str | None:
 def digest_agrees(digest: str | None, sha256: str) -> bool:
     """Whether ``sha256`` is what an embedded ``digest`` (whole or prefix) says, if any."""
     return digest is None or sha256.startswith(digest)
+
+
+def check_embedded(model_id: str, sha256: str) -> None:
+    """Fail when the hash a library embeds in the URL of ``model_id`` disagrees with ``sha256``
+    (at lock time: the bytes served; at install: the lock, which may have been edited)."""
+    named = named_download(model_id)
+    digest = embedded_digest(named) if named else None
+    if named is not None and not digest_agrees(digest, sha256):
+        raise IntegrityError(
+            f"{model_id}: {named.url} carries the hash {digest}, but the sha256 is {sha256}; "
+            f"{named.library} would refuse the file",
+            hint="the server (or a URL mirror) serves other bytes than the library names",
+        )

@@ -44,7 +44,8 @@ def _assigned(tree: ast.Module, name: str) -> Any:
         if any(isinstance(t, ast.Name) and t.id == name for t in targets):
             assert isinstance(node, ast.Assign)
             code = compile(ast.Expression(node.value), f"<{name}>", "eval")
-            return eval(code, {"__builtins__": {"frozenset": frozenset}})  # noqa: S307
+            # the library's own source, a pure expression: no builtins but frozenset
+            return eval(code, {"__builtins__": {"frozenset": frozenset}})
     raise SystemExit(f"no {name} in the library's source")
 
 
@@ -71,8 +72,9 @@ def _legacy_default(builder: Callable[..., Any]) -> Any:
         fn = stack.pop()
         for cell in getattr(fn, "__closure__", None) or ():
             value = cell.cell_contents
-            if isinstance(value, dict) and "weights" in value and isinstance(value["weights"], tuple):
-                default = value["weights"][1]
+            legacy = value.get("weights") if isinstance(value, dict) else None
+            if isinstance(legacy, tuple):
+                default = legacy[1]
                 return None if callable(default) and not hasattr(default, "url") else default
             if callable(value) and id(value) not in seen:
                 seen.add(id(value))
