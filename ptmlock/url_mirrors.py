@@ -58,6 +58,14 @@ class UrlMirrors:
         """The project's table (already checked by project_config), then the environment."""
         return cls.of(config or {}, parse_pairs(os.environ.get(ENV, "")))
 
+    def restore(self, url: str) -> str:
+        """The original URL of a fetched one: where a mirror's redirect within the mirror maps
+        back to the host it stands for (a URL outside every mirror is returned as it is)."""
+        for prefix, replacement in sorted(self.pairs, key=lambda kv: -len(kv[1])):
+            if url.startswith(replacement):
+                return prefix + url[len(replacement) :]
+        return url
+
     def rewrite(self, url: str) -> str:
         """Where ``url`` is fetched from."""
         for prefix, replacement in self.pairs:

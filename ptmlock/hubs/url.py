@@ -16,7 +16,7 @@ import hashlib
 import logging
 import re
 from pathlib import PurePosixPath
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ptmlock import errors
 from ptmlock.hubs.interface import Hub, OpenFile
@@ -107,10 +107,9 @@ class UrlHub(Hub):
             while got := stream.readinto(view):
                 digest.update(view[:got])
                 size += got
-            final = stream.final_url
-        fetched_from = self._mirrors.rewrite(url)
-        # a redirect of the mirror is the mirror's business; only the origin's own is recorded
-        return size, digest.hexdigest(), url if fetched_from != url else final
+            final = self._mirrors.restore(stream.final_url)
+        # recorded without its query: a storage redirect's signature expires, and may grant access
+        return size, digest.hexdigest(), urlunsplit(urlsplit(final)._replace(query="", fragment=""))
 
     def _check_release(self, url: str, size: int, sha256: str) -> None:
         """A GitHub release lists each asset's sha256; the bytes must be that asset."""
