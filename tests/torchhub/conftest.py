@@ -78,9 +78,7 @@ class TorchEnv:
 
 
 @pytest.fixture
-def torch_env(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, hf_env: HfEnv
-) -> Iterator[TorchEnv]:
+def torch_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, hf_env: HfEnv) -> Iterator[TorchEnv]:
     mirror = hf_env.mirror
     tables = tmp_path / "tables"
     shutil.copytree(Path(ptmlock.named.__file__).with_name("data"), tables)

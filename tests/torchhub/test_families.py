@@ -179,8 +179,11 @@ def test_huggingface_resolve_url_locks_as_a_hub_entry_at_a_commit(torch_env: Tor
             "import open_clip\n"
             "open_clip.create_model_and_transforms('ViT-B-32', pretrained='laion2b_s34b_b79k')\n",
             "laion/CLIP-ViT-B-32-laion2B-s34B-b79K",
-            {"open_clip_config.json": b"{}", "open_clip_model.safetensors": WEIGHTS,
-             "open_clip_pytorch_model.bin": b"x"},  # fmt: skip
+            {
+                "open_clip_config.json": b"{}",
+                "open_clip_model.safetensors": WEIGHTS,
+                "open_clip_pytorch_model.bin": b"x",
+            },
         ),
     ],
 )
