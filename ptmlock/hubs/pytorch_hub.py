@@ -89,7 +89,7 @@ class PytorchHub(Hub):
             revision=sha,
             requested=request.requested,
             branch=branch,
-            files=code + weights,
+            files=tuple(sorted(code + weights, key=lambda f: f.path)),  # as the lock writes them
             used_by=request.used_by,
             loaders=request.loaders,
             group=request.group,

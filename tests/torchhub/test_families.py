@@ -198,3 +198,60 @@ def test_hub_backed_names_lock_the_files_the_library_reads(
     weights = next(snapshot.glob("*.safetensors"))
     assert weights.read_bytes() == WEIGHTS
     _tamper_is_caught(torch_env, weights.resolve())
+
+
+def test_install_refuses_a_lock_whose_sha256_disagrees_with_the_library_hash(
+    torch_env: TorchEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A lock edited by hand (or made by another tool) to other bytes than torchvision names:
+    refused before the first byte is fetched."""
+    from ptmlock.lockfile import write_lock
+    from ptmlock.models import Lock, LockedFile
+
+    url = "https://download.pytorch.org/models/resnet18-f37072fd.pth"  # the real entry
+    other = sha256(WEIGHTS)
+    model = LockedModel(
+        hub="url",
+        id="torchvision/resnet18:IMAGENET1K_V1",
+        revision=other,
+        files=(LockedFile(path="resnet18-f37072fd.pth", size=len(WEIGHTS), sha256=other, url=url),),
+    )
+    write_lock(Lock(models=(model,)), torch_env.project / "ptm.lock")
+    torch_env.serve(url, WEIGHTS)
+    assert main(["install", "--lock", str(torch_env.project / "ptm.lock")]) != 0
+    assert "carries the hash f37072fd" in capsys.readouterr().err
+    assert not torch_env.mirror.requests.matching("resnet18")
+    assert not torch_env.checkpoints.exists()
+
+
+def test_lock_fields_round_trip_and_match_the_schema(torch_env: TorchEnv) -> None:
+    import json
+
+    import jsonschema
+
+    from ptmlock.lockfile import dumps_lock, loads_lock, lock_to_dict
+    from ptmlock.models import Lock, LockedFile
+
+    model = LockedModel(
+        hub="pytorch_hub",
+        id="acme/tinynet",
+        revision="a" * 40,
+        branch="master",
+        entries=("tiny",),
+        files=(
+            LockedFile(
+                path="checkpoints/t.pth",
+                size=2,
+                sha256="c" * 64,
+                url="https://example.com/t.pth",
+                resolved_url="https://cdn.example.com/t.pth",
+            ),
+            LockedFile(path="hubconf.py", size=1, sha256="b" * 64),
+        ),
+    )
+    lock = Lock(models=(model,))
+    assert loads_lock(dumps_lock(lock)) == lock
+    schema = json.loads(
+        (Path(__file__).parents[2] / "schemas" / "ptm-lock.schema.json").read_text()
+    )
+    jsonschema.validate(lock_to_dict(lock), schema)

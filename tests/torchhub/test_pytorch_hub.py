@@ -91,6 +91,9 @@ def test_torch_hub_repo_scan_install_verify(torch_env: TorchEnv) -> None:
     assert set(by_path) == {*TREE, f"checkpoints/tiny-{PREFIX}.pth"}
     assert str(model_purl(model)) == f"pkg:github/acme/tinynet@{commit}"
 
+    torch_env.mirror.requests.clear()
+    assert main(["scan", "--check", str(torch_env.project)]) == 0  # the pin is kept
+    assert not torch_env.mirror.requests.matching("/github/")  # without asking GitHub
     lock = ["--lock", str(torch_env.project / "ptm.lock")]
     assert main(["install", *lock, "--quiet"]) == 0
     hub = torch_env.torch_home / "hub"
