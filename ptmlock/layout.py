@@ -6,7 +6,8 @@
   ``torch.hub.load_state_dict_from_url`` (and torchvision) looks before downloading; weights a
   library names go where that library looks: whisper ``$XDG_CACHE_HOME/whisper`` (default
   ``~/.cache/whisper``), CLIP and open_clip ``~/.cache/clip``, ultralytics the folder the
-  application runs in (``YOLO("yolov8n.pt")`` opens ``./yolov8n.pt`` first).
+  application runs in (``YOLO("yolov8n.pt")`` opens ``./yolov8n.pt`` first), as do Google Drive
+  files (``gdown.download`` saves there, under the name the server gives).
 - ``pytorch_hub``: the repo's files in ``$TORCH_HOME/hub/<owner>_<repo>_<ref>/``, where
   ``torch.hub.load`` looks for the ref, and its weights in ``$TORCH_HOME/hub/checkpoints``.
 
@@ -21,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ptmlock import gdrive
 from ptmlock.cache import ModelCache, VerifiedRecord
 from ptmlock.env import hf_cache_dir
 from ptmlock.errors import UnsafePathError
@@ -102,6 +104,7 @@ class Layout:
             "clip": clip_dir(),
             "open_clip": clip_dir(),
             "ultralytics": Path.cwd(),
+            "gdown": Path.cwd(),  # gdown.download saves in the working folder
         } | dict(library_dirs or {})
         self._records: dict[Path, VerifiedRecord] = {}
         self._lock = threading.Lock()
@@ -114,8 +117,8 @@ class Layout:
     def place(self, model: LockedModel, file: LockedFile) -> Placement:
         if model.hub == "url":
             named = named_download(model.id)
-            folder = self.library_dirs.get(named.library) if named else None
-            return self._place_url(file, folder or self.torch_dir)
+            library = named.library if named else ("gdown" if gdrive.file_id(model.id) else "")
+            return self._place_url(file, self.library_dirs.get(library) or self.torch_dir)
         if model.hub == "pytorch_hub":
             return self._place_torch_hub(model, file)
         cache = ModelCache(self.hf_cache, model.id)

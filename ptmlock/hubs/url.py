@@ -18,7 +18,7 @@ import re
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from ptmlock import errors
+from ptmlock import errors, gdrive
 from ptmlock.hubs.interface import Hub, OpenFile
 from ptmlock.lockfile import safe_relpath
 from ptmlock.models import LockedFile, LockedModel, ModelRequest
@@ -43,6 +43,22 @@ def file_name(url: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     name = unquote(PurePosixPath(parts.path).name)
+    return name if name and safe_relpath(name) and "/" not in name else None
+
+
+def _is_page(content_type: str | None) -> bool:
+    return (content_type or "").split(";")[0].strip().lower() == "text/html"
+
+
+def _disposition_name(header: str | None) -> str | None:
+    """The file name of ``Content-Disposition: attachment; filename="x.pth"`` (or
+    ``filename*=UTF-8''x.pth``), when it is a safe single name."""
+    if not header:
+        return None
+    match = re.search(r"filename\*=UTF-8''([^;]+)", header, re.I) or re.search(
+        r'filename="?([^";]+)"?', header, re.I
+    )
+    name = unquote(match.group(1).strip()) if match else ""
     return name if name and safe_relpath(name) and "/" not in name else None
 
 
@@ -73,7 +89,9 @@ class UrlHub(Hub):
         name = named.file if named else file_name(url)
         if name is None:
             raise errors.ConfigError(f"{url}: not an http(s) URL of a file")
-        size, sha256, final = self.hash_url(url)
+        size, sha256, final, served_as = self._hash_named(url)
+        if gdrive.file_id(url) is not None:
+            name = served_as or f"{gdrive.file_id(url)}"
         check_embedded(request.id, sha256)
         self._check_release(url, size, sha256)
         libraries = (named.library,) if named else tuple(sorted(set(request.libraries)))
@@ -98,18 +116,32 @@ class UrlHub(Hub):
 
     def hash_url(self, url: str) -> tuple[int, str, str]:
         """(size, sha256, the URL its redirects ended at) of the file at ``url``."""
+        size, sha256, final, _ = self._hash_named(url)
+        return size, sha256, final
+
+    def _hash_named(self, url: str) -> tuple[int, str, str, str | None]:
+        """``hash_url`` and the file name the server gave (Content-Disposition), if any."""
         return call_with_retries(lambda: self._hash(url), what=url, policy=self._policy)
 
-    def _hash(self, url: str) -> tuple[int, str, str]:
+    def _hash(self, url: str) -> tuple[int, str, str, str | None]:
         digest, size = hashlib.sha256(), 0
         view = memoryview(bytearray(1024 * 1024))
         with self.open_file_url(url, 0) as stream:
+            if gdrive.file_id(url) is not None and _is_page(stream.header("Content-Type")):
+                raise errors.HubError(
+                    f"{url}: Google Drive answered with a page, not the file (a large file's "
+                    "virus-scan confirmation, or a file that needs a sign-in)",
+                    hint="put the file where it can be downloaded (a release asset, a Hub repo) "
+                    "and load it from there",
+                )
+            served_as = _disposition_name(stream.header("Content-Disposition"))
             while got := stream.readinto(view):
                 digest.update(view[:got])
                 size += got
             final = self._mirrors.restore(stream.final_url)
         # recorded without its query: a storage redirect's signature expires, and may grant access
-        return size, digest.hexdigest(), urlunsplit(urlsplit(final)._replace(query="", fragment=""))
+        clean = urlunsplit(urlsplit(final)._replace(query="", fragment=""))
+        return size, digest.hexdigest(), clean, served_as
 
     def _check_release(self, url: str, size: int, sha256: str) -> None:
         """A GitHub release lists each asset's sha256; the bytes must be that asset."""

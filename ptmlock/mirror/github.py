@@ -15,13 +15,16 @@ GitHub. ``PTMLOCK_GITHUB_ENDPOINT`` is ``<mirror>/github``; ``https://github.com
 through a URL mirror to ``<mirror>/``.
 
 Plain files: ``GET /files/<path>`` serves ``<store>/files/<path>``; ``<store>/redirects.json``
-(``{"/files/a.pt": "/files/b.pt", ...}``) answers listed paths with a 302 first.
+(``{"/files/a.pt": "/files/b.pt", ...}``) answers listed paths with a 302 first (the query is
+not part of the path: ``/files/drive.google.com/uc`` serves every ``uc?id=...``). The
+``Content-Type`` is guessed from the file name (a ``.html`` page is ``text/html``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import mimetypes
 from typing import Any
 from urllib.parse import quote
 
@@ -89,7 +92,8 @@ class GitHubRoutes(HubTransport):
         if not safe_relpath(rel) or not target.is_file():
             self.send_json(404, {"error": "Not Found"})
             return
-        self.send_file(target, {})
+        kind = mimetypes.guess_type(target.name)[0]
+        self.send_file(target, {"Content-Type": kind} if kind else {})
 
     # -- helpers ---------------------------------------------------------------------------
     def _gh_error(self, status: int, message: str) -> None:

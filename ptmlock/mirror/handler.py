@@ -172,7 +172,8 @@ class HubTransport(BaseHTTPRequestHandler):
             return
         start, end = span if span is not None else (0, size - 1)
         self.send_response(206 if span is not None else 200)
-        self.send_header("Content-Type", "application/octet-stream")
+        headers = dict(headers)
+        self.send_header("Content-Type", headers.pop("Content-Type", "application/octet-stream"))
         self.send_header("Content-Length", str(end - start + 1))
         self.send_header("Accept-Ranges", "bytes")
         if span is not None:

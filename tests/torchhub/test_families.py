@@ -255,3 +255,35 @@ def test_lock_fields_round_trip_and_match_the_schema(torch_env: TorchEnv) -> Non
         (Path(__file__).parents[2] / "schemas" / "ptm-lock.schema.json").read_text()
     )
     jsonschema.validate(lock_to_dict(lock), schema)
+
+
+def test_google_drive_link_fetched_by_gdown_is_locked_and_installed(
+    torch_env: TorchEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "PTMLOCK_URL_MIRRORS",
+        os.environ["PTMLOCK_URL_MIRRORS"]
+        + f" https://drive.google.com/={torch_env.mirror.url}/files/drive.google.com/",
+    )
+    torch_env.serve("https://drive.google.com/uc", WEIGHTS)
+    link = "https://drive.google.com/file/d/1AbCdEfGhIjKlMnOp/view?usp=sharing"
+    model = _scan_install_verify(torch_env, f"import gdown\ngdown.download({link!r})\n")
+    assert model.id == "https://drive.google.com/uc?id=1AbCdEfGhIjKlMnOp&export=download"
+    assert (torch_env.project / "1AbCdEfGhIjKlMnOp").read_bytes() == WEIGHTS  # gdown's folder
+
+
+def test_google_drive_confirmation_page_is_reported_not_locked(
+    torch_env: TorchEnv, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(
+        "PTMLOCK_URL_MIRRORS",
+        os.environ["PTMLOCK_URL_MIRRORS"]
+        + f" https://drive.google.com/={torch_env.mirror.url}/files/drive.google.com/",
+    )
+    torch_env.serve("https://drive.google.com/confirm.html", b"<html>virus scan</html>")
+    torch_env.redirect("https://drive.google.com/uc", "https://drive.google.com/confirm.html")
+    app = "import gdown\ngdown.download('https://drive.google.com/uc?id=1AbCdEfGhIjKlMnOp')\n"
+    (torch_env.project / "app.py").write_text(app)
+    assert main(["scan", str(torch_env.project)]) != 0
+    assert "Google Drive answered with a page" in capsys.readouterr().err
+    assert not (torch_env.project / "ptm.lock").exists()
