@@ -1,12 +1,17 @@
 """The subset of GitHub's REST API that locking a torch.hub repo needs.
 
 Ref to commit (``GET /repos/{o}/{r}/commits/{ref}``), the tree at a commit
-(``GET /repos/{o}/{r}/git/trees/{sha}?recursive=1``), one file at a commit
-(``GET /repos/{o}/{r}/contents/{path}?ref={sha}``, raw media type) and a release's assets
+(``GET /repos/{o}/{r}/git/trees/{sha}?recursive=1``) and a release's assets
 (``GET /repos/{o}/{r}/releases/tags/{tag}``). The base is ``PTMLOCK_GITHUB_ENDPOINT`` (default
-https://api.github.com); ``GITHUB_TOKEN``, when set, goes in the ``Authorization`` header to
-that origin only (transfer.py drops it on a redirect elsewhere) and is never logged, recorded
-or put in an error message.
+https://api.github.com). A file at a commit comes from ``https://raw.githubusercontent.com/
+{o}/{r}/{sha}/{path}`` (through the URL mirrors like any URL): one API request per file would
+spend the API's hourly limit on a single repo of a few thousand files.
+
+``GITHUB_TOKEN``, when set, goes in the ``Authorization`` header to the API's origin, and to
+raw.githubusercontent.com when no URL mirror stands in for it or the mirror is the API's own
+origin (a private repo's files need it; an artifact proxy elsewhere does not get it).
+transfer.py drops it on a redirect to another origin; it is never logged, recorded or put in
+an error message.
 """
 
 from __future__ import annotations
@@ -15,15 +20,17 @@ import json
 import os
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from ptmlock import errors
 from ptmlock.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
 from ptmlock.transfer import USER_AGENT, RawGet, status_error
+from ptmlock.url_mirrors import UrlMirrors
 
 __all__ = ["DEFAULT_API", "ENDPOINT_ENV", "GitHub", "TreeEntry"]
 
 DEFAULT_API = "https://api.github.com"
+RAW = "https://raw.githubusercontent.com"
 ENDPOINT_ENV = "PTMLOCK_GITHUB_ENDPOINT"
 _MAX_JSON = 64 * 1024 * 1024  # a recursive tree of a big repo is a few MB
 
@@ -35,21 +42,32 @@ class TreeEntry:
     git_sha: str  # the git blob id: sha1 over "blob <size>\0" + content
 
 
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc.lower()
+
+
 class GitHub:
     def __init__(
         self,
         endpoint: str | None = None,
         token: str | None = None,
         *,
+        mirrors: UrlMirrors | None = None,
         policy: RetryPolicy = DEFAULT_POLICY,
     ) -> None:
         self.endpoint = (endpoint or os.environ.get(ENDPOINT_ENV) or DEFAULT_API).rstrip("/")
         self._token = token if token is not None else os.environ.get("GITHUB_TOKEN") or None
+        self._mirrors = mirrors if mirrors is not None else UrlMirrors.from_environment()
         self._policy = policy
 
-    def _headers(self, accept: str = "application/vnd.github+json") -> dict[str, str]:
-        headers = {"User-Agent": USER_AGENT, "Accept": accept, "X-GitHub-Api-Version": "2022-11-28"}
-        if self._token:
+    def _headers(self, *, token: bool = True) -> dict[str, str]:
+        headers = {
+            "User-Agent": USER_AGENT,
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+        }
+        if self._token and token:
             headers["Authorization"] = f"Bearer {self._token}"
         return headers
 
@@ -108,13 +126,13 @@ class GitHub:
             entries.append(TreeEntry(path=path, size=size, git_sha=blob))
         return sorted(entries, key=lambda e: e.path)
 
-    def raw_url(self, owner: str, repo: str, sha: str, path: str) -> str:
-        return self._url(owner, repo, "contents", quote(path)) + f"?ref={sha}"
-
     def open_raw(self, owner: str, repo: str, sha: str, path: str, offset: int = 0) -> RawGet:
-        """One file's bytes at ``sha`` (the raw media type of the contents API)."""
-        url = self.raw_url(owner, repo, sha, path)
-        return RawGet(url, self._headers("application/vnd.github.raw"), offset, status_error)
+        """One file's bytes at commit ``sha``."""
+        url = "/".join([RAW, quote(owner), quote(repo), sha, quote(path)])
+        fetched = self._mirrors.rewrite(url)
+        trusted = fetched == url or _origin(fetched) == _origin(self.endpoint)
+        headers = self._headers(token=trusted) | {"Accept": "*/*"}
+        return RawGet(fetched, headers, offset, status_error)
 
     def release_asset(self, owner: str, repo: str, tag: str, name: str) -> dict[str, Any] | None:
         """The asset ``name`` of release ``tag`` (name, size, digest, ...), or None."""

@@ -56,7 +56,7 @@ class PytorchHub(Hub):
         policy: RetryPolicy = DEFAULT_POLICY,
         jobs: int = 8,
     ) -> None:
-        self._github = github or GitHub(policy=policy)
+        self._github = github or GitHub(mirrors=mirrors, policy=policy)
         self._urls = UrlHub(mirrors=mirrors, policy=policy)
         self._policy, self._jobs = policy, jobs
 

@@ -5,14 +5,16 @@ The repos of the store double as GitHub repos (``owner/repo``, branches and tags
 - ``GET /github/repos/{o}/{r}/commits/{ref}``: ``{"sha": ...}`` (404 unknown repo, 422 no ref)
 - ``GET /github/repos/{o}/{r}/git/trees/{sha}?recursive=1``: every folder and file, with git
   blob ids (always of the content: GitHub has no LFS pointers in a torch.hub repo)
-- ``GET /github/repos/{o}/{r}/contents/{path}?ref={sha}``: the raw file (``Range`` honoured)
+- ``GET /github-raw/{o}/{r}/{ref}/{path}``: raw.githubusercontent.com's file at a ref
+  (``Range`` honoured)
 - ``GET /github/repos/{o}/{r}/releases/tags/{tag}``: the tag's top-level files as assets,
   each with ``size``, ``digest`` (``sha256:...``) and ``browser_download_url``
 - ``GET /{o}/{r}/releases/download/{tag}/{name}``: 302 to a signed CDN URL, as github.com does
 
 A repo gated in the store is private here: without one of its tokens it is a 404, as on
-GitHub. ``PTMLOCK_GITHUB_ENDPOINT`` is ``<mirror>/github``; ``https://github.com/`` is reached
-through a URL mirror to ``<mirror>/``.
+GitHub. ``PTMLOCK_GITHUB_ENDPOINT`` is ``<mirror>/github``; ``https://github.com/`` and
+``https://raw.githubusercontent.com/`` are reached through URL mirrors to ``<mirror>/`` and
+``<mirror>/github-raw/``.
 
 Plain files: ``GET /files/<path>`` serves ``<store>/files/<path>``; ``<store>/redirects.json``
 (``{"/files/a.pt": "/files/b.pt", ...}``) answers listed paths with a 302 first (the query is
@@ -55,8 +57,6 @@ class GitHubRoutes(HubTransport):
             if commit is not None:
                 self.send_json(200, {"sha": commit.id, "tree": self._gh_tree(commit),
                                      "truncated": False})  # fmt: skip
-        elif rest[0] == "contents" and len(rest) >= 2:
-            self._gh_contents(repo_id, "/".join(rest[1:]))
         elif rest[:2] == ["releases", "tags"] and len(rest) == 3:
             self._gh_release(repo_id, rest[2])
         else:
@@ -138,8 +138,14 @@ class GitHubRoutes(HubTransport):
                           "sha": self._git_oid(entry)})  # fmt: skip
         return sorted(items, key=lambda item: str(item["path"]))
 
-    def _gh_contents(self, repo_id: str, path: str) -> None:
-        ref = self.query.get("ref", ["main"])[0]
+    def github_raw(self, segs: list[str]) -> None:
+        """``/github-raw/{o}/{r}/{ref}/{path}``: one file at a ref, as raw.githubusercontent.com."""
+        if len(segs) < 4:
+            self._gh_error(404, "Not Found")
+            return
+        repo_id, ref, path = f"{segs[0]}/{segs[1]}", segs[2], "/".join(segs[3:])
+        if not self._gh_visible(repo_id):
+            return
         commit = self._gh_commit(repo_id, ref, 404)
         if commit is None:
             return

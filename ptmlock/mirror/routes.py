@@ -27,7 +27,8 @@ _EMPTY_AGENT_REGISTRY: dict[str, Any] = {"standardEnvVars": [], "harnesses": {}}
 
 class HubRequestHandler(GitHubRoutes):
     """Answers the Hub API and file routes from the server's store (and, under ``/github``,
-    ``/files`` and ``/{o}/{r}/releases/download``, the GitHub and plain-file parts)."""
+    ``/github-raw``, ``/files`` and ``/{o}/{r}/releases/download``, the GitHub and plain-file
+    parts)."""
 
     def route(self, segments: list[str]) -> None:
         if self.command not in ("GET", "HEAD", "POST"):
@@ -40,6 +41,8 @@ class HubRequestHandler(GitHubRoutes):
             self.hub_error(405, None, "Method POST not allowed here")
         elif segments[0] == "github":
             self.github_api(segments[1:])
+        elif segments[0] == "github-raw":
+            self.github_raw(segments[1:])
         elif segments[0] == "files" and len(segments) > 1:
             self.plain_file(segments)
         elif segments[2:4] == ["releases", "download"] and len(segments) > 5:

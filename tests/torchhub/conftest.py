@@ -2,7 +2,8 @@
 
 ``torch_env`` points every setting the resolvers read at the mirror: ``PTMLOCK_GITHUB_ENDPOINT``
 at its GitHub part, ``PTMLOCK_URL_MIRRORS`` from the real hosts (download.pytorch.org,
-openaipublic, github.com, example.com) to its plain files and release downloads; and every cache
+openaipublic, github.com, raw.githubusercontent.com, example.com) to its plain files, release
+downloads and raw repo files; and every cache
 a library reads (``TORCH_HOME``, ``XDG_CACHE_HOME``, ``HOME``, the working folder) at fresh
 folders. ``tables`` edits a copy of the shipped name tables, so a test can point an entry at
 weights it built (the real entries name files of hundreds of MB).
@@ -89,6 +90,7 @@ def torch_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, hf_env: HfEnv) ->
     home.mkdir()
     mirrors = [f"https://{host}/={mirror.url}/files/{host}/" for host in HOSTS]
     mirrors.append(f"https://github.com/={mirror.url}/")
+    mirrors.append(f"https://raw.githubusercontent.com/={mirror.url}/github-raw/")
     monkeypatch.setenv("PTMLOCK_URL_MIRRORS", " ".join(mirrors))
     monkeypatch.setenv("PTMLOCK_GITHUB_ENDPOINT", f"{mirror.url}/github")
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))

@@ -16,6 +16,7 @@ from ptmlock.hubs.pytorch_hub import PytorchHub
 from ptmlock.lockfile import read_lock
 from ptmlock.models import ModelRequest
 from ptmlock.retry import RetryPolicy
+from ptmlock.url_mirrors import UrlMirrors
 from tests.torchhub.conftest import TorchEnv, sha256
 
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02, max_retry_after=0.05)
@@ -133,7 +134,7 @@ def _write(env: TorchEnv, model: object) -> object:
 
 def test_served_bytes_that_are_not_the_tree_blob_are_refused(torch_env: TorchEnv) -> None:
     _repo(torch_env)
-    torch_env.mirror.faults.add(kind="corrupt", match="/contents/hubconf.py")
+    torch_env.mirror.faults.add(kind="corrupt", match="/github-raw/acme/tinynet/")
     with pytest.raises(errors.IntegrityError, match="not the tree's blob"):
         PytorchHub(policy=FAST).resolve(ModelRequest(hub="pytorch_hub", id="acme/tinynet"))
 
@@ -160,7 +161,7 @@ def test_github_token_goes_to_the_api_and_nowhere_else(
         "import torch\ntorch.hub.load('acme/tinynet:v1', 'tiny')\n"
     )
     assert main(["scan", str(torch_env.project)]) == 0
-    api = torch_env.mirror.requests.matching("/github/")
+    api = torch_env.mirror.requests.matching("/github")  # the API and raw files on its origin
     weights = torch_env.mirror.requests.matching("/files/download.pytorch.org/")
     assert api and all(r.authorized for r in api)
     assert weights and not any(r.authorized for r in weights)  # not sent to other hosts
@@ -168,3 +169,17 @@ def test_github_token_goes_to_the_api_and_nowhere_else(
     assert main([*export, "cyclonedx-json", "--validate"]) == 0
     written = (torch_env.project / "ptm.lock").read_text() + capsys.readouterr().out
     assert token not in written
+
+
+def test_github_token_is_not_sent_to_an_artifact_proxy(
+    torch_env: TorchEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _repo(torch_env)
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_secret_token_value")
+    port = torch_env.mirror.url.rsplit(":", 1)[1]  # the same server by another origin
+    proxy = {"https://raw.githubusercontent.com/": f"http://localhost:{port}/github-raw/"}
+    github = GitHub(policy=FAST, mirrors=UrlMirrors.of(proxy))
+    with github.open_raw("acme", "tinynet", "v1", "hubconf.py") as stream:
+        assert stream.readinto(memoryview(bytearray(10))) == 10
+    (raw,) = torch_env.mirror.requests.matching("/github-raw/")
+    assert not raw.authorized  # another origin than the API's: not GitHub, no token
