@@ -15,7 +15,7 @@ import hashlib
 import json
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,7 @@ class TorchEnv:
     home: Path
     hf: HfEnv
     tables: Tables
+    scan_requests: list[str] = field(default_factory=list)  # paths the last scan asked for
 
     @property
     def checkpoints(self) -> Path:

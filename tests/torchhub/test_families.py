@@ -26,6 +26,10 @@ def _scan_install_verify(env: TorchEnv, app: str) -> LockedModel:
     assert main(["scan", str(env.project)]) == 0
     lock = read_lock(env.project / "ptm.lock")
     assert len(lock.models) == 1, lock.models
+    env.scan_requests = [r.path for r in env.mirror.requests]
+    env.mirror.requests.clear()
+    assert main(["scan", "--check", str(env.project)]) == 0  # the pin is kept, no request
+    assert not [r for r in env.mirror.requests if not r.path.startswith("/api/agent")]
     lock_arg = ["--lock", str(env.project / "ptm.lock")]
     assert main(["install", *lock_arg, "--quiet"]) == 0
     assert main(["verify", *lock_arg, "--full"]) == 0
@@ -117,7 +121,7 @@ def test_ultralytics_release_asset_checked_against_the_release(torch_env: TorchE
     assert model.files[0].url == (
         "https://github.com/ultralytics/assets/releases/download/v8.4.0/yolov8n.pt"
     )
-    assert torch_env.mirror.requests.matching("/github/repos/ultralytics/assets/releases/tags/")
+    assert "/github/repos/ultralytics/assets/releases/tags/v8.4.0" in torch_env.scan_requests
     # where the release download redirected to, without the signed query
     assert model.files[0].resolved_url is not None and "?" not in model.files[0].resolved_url
     assert (torch_env.project / "yolov8n.pt").read_bytes() == WEIGHTS
