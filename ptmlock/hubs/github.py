@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -45,6 +46,25 @@ class TreeEntry:
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme, parts.netloc.lower()
+
+
+def _api_error(status: int, headers: Mapping[str, str], url: str) -> errors.PtmlockError:
+    """GitHub's statuses: 422 is a ref that names nothing; a spent rate limit (403 or 429 with
+    ``X-RateLimit-Remaining: 0``) is not worth retrying for an hour."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    if status == 422:
+        return errors.EntryNotFoundError(f"{url}: no such ref (HTTP 422)")
+    if status in (403, 429) and lowered.get("x-ratelimit-remaining") == "0":
+        return errors.HubError(
+            f"{url}: GitHub's API rate limit is spent (HTTP {status})",
+            hint="set GITHUB_TOKEN (a token gets 5000 requests an hour, none gets 60)",
+        )
+    if status in (401, 403):
+        return errors.GatedModelError(
+            f"{url}: access denied (HTTP {status})",
+            hint="set GITHUB_TOKEN to a token that may read the repository",
+        )
+    return status_error(status, headers, url)
 
 
 class GitHub:
@@ -78,7 +98,7 @@ class GitHub:
         def once() -> Any:
             body = bytearray()
             view = memoryview(bytearray(256 * 1024))
-            with RawGet(url, self._headers(), 0, status_error) as stream:
+            with RawGet(url, self._headers(), 0, _api_error) as stream:
                 while got := stream.readinto(view):
                     body += view[:got]
                     if len(body) > _MAX_JSON:
@@ -95,12 +115,8 @@ class GitHub:
         url = self._url(owner, repo, "commits", quote(ref, safe=""))
         try:
             data = self._json(url)
-        except errors.EntryNotFoundError:
+        except errors.EntryNotFoundError:  # 404, or 422: GitHub's answer for a ref of no commit
             return None
-        except errors.HubError as exc:
-            if "HTTP 422" in str(exc):  # GitHub's answer for a ref that names no commit
-                return None
-            raise
         sha = data.get("sha") if isinstance(data, dict) else None
         if not isinstance(sha, str) or len(sha) != 40:
             raise errors.HubError(f"{url}: the answer names no commit")

@@ -183,3 +183,24 @@ def test_github_token_is_not_sent_to_an_artifact_proxy(
         assert stream.readinto(memoryview(bytearray(10))) == 10
     (raw,) = torch_env.mirror.requests.matching("/github-raw/")
     assert not raw.authorized  # another origin than the API's: not GitHub, no token
+
+
+def test_github_errors_say_what_to_do() -> None:
+    from ptmlock.hubs.github import _api_error
+
+    spent = _api_error(403, {"X-RateLimit-Remaining": "0"}, "https://api.github.com/repos/a/b")
+    assert "rate limit" in str(spent) and spent.hint is not None and "GITHUB_TOKEN" in spent.hint
+    assert isinstance(_api_error(403, {}, "u"), errors.GatedModelError)
+    assert isinstance(_api_error(422, {}, "u"), errors.EntryNotFoundError)
+    assert isinstance(_api_error(503, {}, "u"), errors.TransientHubError)
+
+
+def test_api_bursts_of_5xx_are_retried(torch_env: TorchEnv) -> None:
+    commit = _repo(torch_env)
+    burst = torch_env.mirror.faults.add(kind="status", status=503, match="/github/", times=2)
+    raw = torch_env.mirror.faults.add(kind="status", status=502, match="/github-raw/", times=1)
+    patient = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02, max_retry_after=0.05)
+    model = PytorchHub(policy=patient).resolve(
+        ModelRequest(hub="pytorch_hub", id="acme/tinynet", requested="v1")
+    )
+    assert model.revision == commit and (burst.fired, raw.fired) == (2, 1)
