@@ -78,3 +78,27 @@ def test_a_hex_looking_word_is_a_hash_only_where_the_library_checks_one() -> Non
     assert digest_agrees("f37072fd", "f37072fd" + "0" * 56)
     assert not digest_agrees("f37072fd", "0" * 64)
     assert digest_agrees(None, "0" * 64)
+
+
+def test_scan_names_torchvision_weights_every_way_torchvision_takes_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ptmlock.scan import scan
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "app.py").write_text(
+        "import torchvision\n"
+        "from torchvision.models import get_model, get_weight, ResNet50_Weights\n"
+        "get_model('resnet50', weights='DEFAULT')\n"
+        "torchvision.models.resnet50(weights=get_weight('ResNet50_Weights.IMAGENET1K_V2'))\n"
+        "torchvision.models.resnet50(weights=ResNet50_Weights.IMAGENET1K_V1)\n"
+        "torchvision.models.vgg16(pretrained=True)\n"
+    )
+    found = sorted((r.line, r.model) for r in scan(tmp_path).references)
+    assert found == [
+        (3, "torchvision/resnet50:DEFAULT"),
+        (4, "torchvision/resnet50:IMAGENET1K_V2"),
+        (5, "torchvision/resnet50:IMAGENET1K_V1"),
+        (6, "torchvision/vgg16:legacy"),
+    ]
+    assert all(model and named_download(model) for _, model in found)
