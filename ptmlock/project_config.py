@@ -60,6 +60,8 @@ logger = logging.getLogger(__name__)
 PYPROJECT = "pyproject.toml"
 _MODEL_KEYS = frozenset({"id", "hub", "revision", "patterns", "library"})
 _TOP_KEYS = frozenset({"models", "exclude", "ignore", "mirrors", "hub-fallback", "url-mirrors"})
+# read by ptmlock.audit.policy, validated there
+_AUDIT_KEYS = frozenset({"allowed-licenses", "audit", "signatures"})
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -104,7 +106,7 @@ def parse_config(table: object) -> ProjectConfig:
     """Validate the ``[tool.ptmlock]`` table (already parsed) into a ``ProjectConfig``."""
     where = "tool.ptmlock"
     mapping = _expect_table(table, where)
-    _reject_unknown(mapping, _TOP_KEYS, where)
+    _reject_unknown(mapping, _TOP_KEYS | _AUDIT_KEYS, where)
     models = mapping.get("models", [])
     if not isinstance(models, list):
         _fail(f"{where}.models", "expected an array of tables ([[tool.ptmlock.models]])")
