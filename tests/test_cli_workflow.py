@@ -100,6 +100,8 @@ COMMANDS = [
     ["mirror", "import"],
     ["add"],
     ["ignore"],
+    ["audit"],
+    ["outdated"],
 ]
 
 

@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from ptmlock import errors
-from ptmlock.cli._common import EXIT_OK, EXIT_PROBLEMS, add_lock_option, emit_json
+from ptmlock.cli._common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    SCHEMA_VERSION,
+    add_command,
+    add_lock_option,
+    emit_json,
+)
 
 _LEVELS = ("info", "low", "medium", "high", "critical", "never")
 
@@ -57,13 +64,20 @@ def cmd_audit(args: argparse.Namespace) -> int:
         view=view,
     )
     threshold = None if fail_on == "never" else fail_on
-    if args.format == "json":
-        _emit(report_json(report, lock=str(lock_path), fail_on=threshold), args.output)
-    elif args.format == "sarif":
+    ok = not report.failed(threshold)
+    if args.output_format == "json":
+        body = report_json(report, lock=str(lock_path), fail_on=threshold)
+        _emit(_document("audit", body, ok), args.output)
+    elif args.output_format == "sarif":
         _emit(report_sarif(report, lock_path=lock_path, root=root), args.output)
     else:
         _print_report(report, threshold)
-    return EXIT_PROBLEMS if report.failed(threshold) else EXIT_OK
+    return EXIT_OK if ok else EXIT_PROBLEMS
+
+
+def _document(command: str, body: dict[str, Any], ok: bool) -> dict[str, Any]:
+    """The envelope every ptmlock JSON document starts with, then the report."""
+    return {"schema_version": SCHEMA_VERSION, "command": command, "ok": ok, "error": None, **body}
 
 
 def _emit(data: dict[str, Any], output: str | None) -> None:
@@ -106,26 +120,44 @@ def cmd_outdated(args: argparse.Namespace) -> int:
     lock_path = Path(args.lock) if args.lock else Path("ptm.lock")
     lock = read_lock(lock_path)
     report = outdated(lock, HfRepoView())
-    if args.format == "json":
-        emit_json(outdated_json(report, lock=str(lock_path)))
+    code = EXIT_PROBLEMS if args.exit_code and report.behind else EXIT_OK
+    if args.output_format == "json":
+        emit_json(_document("outdated", outdated_json(report, lock=str(lock_path)), code == 0))
     else:
         for line in report.lines():
             print(line)
-    return EXIT_PROBLEMS if args.exit_code and report.behind else EXIT_OK
+    return code
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``audit`` and ``outdated`` to the ``ptmlock`` parser."""
-    audit = sub.add_parser(
+    audit = add_command(
+        sub,
         "audit",
-        help="the security gate: unsafe pickles, unpinned remote code, tokens, licences, "
+        summary="the security gate: unsafe pickles, unpinned remote code, tokens, licences, "
         "signatures (exit 1 at --fail-on or above)",
+        description="Inspect the locked, installed and verified files (pickle code scanned "
+        "without unpickling, pickles where safetensors exist, remote code and its pins, "
+        "signatures) and the project's code (trust_remote_code, tokens, unpinned loaders), "
+        "with licence policy from [tool.ptmlock]. Each finding has a rule id, a severity, "
+        "where it is and a one-line fix.",
+        examples=[
+            ("ptmlock audit", "audit the project here against its ptm.lock"),
+            ("ptmlock audit --format sarif --output audit.sarif", "for code-scanning UIs"),
+            ("ptmlock audit --fail-on critical --json", "gate only on critical findings"),
+        ],
+        exits=(0, 1, 2, 3),
+        output=False,
     )
     audit.add_argument("path", nargs="?", default=".", help="project root (default: .)")
     add_lock_option(audit, "PATH/ptm.lock")
-    audit.add_argument("--cache-dir", metavar="DIR", help="Hugging Face cache (default: HF's)")
-    audit.add_argument("--torch-dir", metavar="DIR", help="torch checkpoints folder")
-    audit.add_argument("--format", choices=("table", "json", "sarif"), default="table")
+    audit.add_argument(
+        "--cache-dir", metavar="DIR", help="Hugging Face cache (default: huggingface_hub's)"
+    )
+    audit.add_argument(
+        "--torch-dir", metavar="DIR", help="torch checkpoints folder (default: torch's)"
+    )
+    _format_options(audit, ("table", "json", "sarif"))
     audit.add_argument("--output", metavar="FILE", help="write json/sarif here, not stdout")
     audit.add_argument(
         "--fail-on",
@@ -139,14 +171,43 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     audit.set_defaults(handler=cmd_audit)
 
-    outdated = sub.add_parser(
-        "outdated", help="newer commits on each model's requested ref (a report, exit 0)"
+    outdated = add_command(
+        sub,
+        "outdated",
+        summary="newer commits on each model's requested ref (a report, exit 0)",
+        description="For each locked model, whether its requested ref now points to a newer "
+        "commit (with its date and the files that changed), and loudly when the locked commit "
+        "is no longer reachable (force-pushed, deleted or renamed repo).",
+        examples=[
+            ("ptmlock outdated", "what moved upstream since the lock was written"),
+            ("ptmlock outdated --exit-code", "fail a scheduled CI job when a pin is behind"),
+            ("ptmlock outdated --json", "the same as JSON"),
+        ],
+        exits=(0, 1, 2, 3),
+        output=False,
     )
     add_lock_option(outdated)
-    outdated.add_argument("--format", choices=("table", "json"), default="table")
+    _format_options(outdated, ("table", "json"))
     outdated.add_argument(
         "--exit-code",
         action="store_true",
         help="exit 1 when a model is behind or its locked commit is gone",
     )
     outdated.set_defaults(handler=cmd_outdated)
+
+
+def _format_options(parser: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
+    parser.add_argument(
+        "--format",
+        dest="output_format",
+        choices=formats,
+        default="table",
+        help="output format (default: table)",
+    )
+    parser.add_argument(
+        "--json",
+        dest="output_format",
+        action="store_const",
+        const="json",
+        help="the same as --format json",
+    )

@@ -49,6 +49,8 @@ def _audit(capsys: pytest.CaptureFixture[str], root: Path, *extra: str) -> tuple
     data = json.loads(out)
     schema = json.loads((SCHEMAS / "audit.schema.json").read_text())
     jsonschema.validate(data, schema)
+    assert (data["schema_version"], data["command"], data["error"]) == (1, "audit", None)
+    assert data["ok"] is (code == 0)
     return code, data
 
 
