@@ -48,6 +48,7 @@ from ptmlock.hubs.interface import Hub, OpenFile
 from ptmlock.layout import Layout, Placement
 from ptmlock.lockfile import safe_relpath
 from ptmlock.models import Lock, LockedFile, LockedModel
+from ptmlock.named import check_embedded
 from ptmlock.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
 from ptmlock.sizes import human_size
 from ptmlock.sources.interface import Source
@@ -120,6 +121,10 @@ def install(
     started = time.monotonic()
     layout = Layout(cache_dir, torch_dir)
     get_hub = hubs.__getitem__ if isinstance(hubs, Mapping) else hubs
+    for model in lock.models:  # a lock whose sha256 disagrees with the library's own hash
+        if model.hub == "url":
+            for file in model.files:
+                check_embedded(model.id, file.sha256)
     work = [_Job(m, f, layout.place(m, f)) for m in lock.models for f in m.files]
     with _local_io(layout.hf_cache):
         if offline:
@@ -134,6 +139,8 @@ def install(
         for model in lock.models:
             if model.hub == "huggingface":
                 _write_ref(ModelCache(layout.hf_cache, model.id), model)
+            elif model.hub == "pytorch_hub":
+                _trust(layout.torch_hub / "trusted_list", model.id.replace("/", "_", 1))
             if target is not None:
                 _materialize(layout, model, target)
     report.files.sort(key=lambda r: (r.model, r.path))
@@ -371,6 +378,19 @@ def _link(path: Path, target: str) -> None:
     tmp.unlink(missing_ok=True)
     tmp.symlink_to(target)
     tmp.replace(path)
+
+
+def _trust(trusted_list: Path, owner_repo: str) -> None:
+    """Add ``owner_repo`` to torch.hub's ``trusted_list`` (what ``trust_repo=True`` writes), so
+    ``trust_repo="check"`` does not prompt for a repo the lock pins; torch.hub already trusts
+    a repo whose folder it finds, this says so for the whole repo."""
+    try:
+        known = trusted_list.read_text(encoding="utf-8").split()
+    except FileNotFoundError:
+        known = []
+    if owner_repo not in known:
+        with trusted_list.open("a", encoding="utf-8") as out:
+            out.write(owner_repo + "\n")
 
 
 def _write_ref(cache: ModelCache, model: LockedModel) -> None:

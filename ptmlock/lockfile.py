@@ -41,6 +41,8 @@ T = TypeVar("T")
 _OPTIONAL_FIELDS: tuple[tuple[str, str, type], ...] = (
     ("requested", "requested", str),
     ("endpoint", "endpoint", str),
+    ("branch", "branch", str),
+    ("entries", "entries", list),
     ("used_by", "used_by", list),
     ("loaders", "loaders", list),
     ("group", "group", str),
@@ -58,7 +60,7 @@ _OPTIONAL_FIELDS: tuple[tuple[str, str, type], ...] = (
     ("card_sha256", "card_sha256", str),
 )
 _MODEL_KEYS = {"hub", "id", "revision", "file", "base_model"} | {k for _, k, _ in _OPTIONAL_FIELDS}
-_FILE_KEYS = {"path", "size", "sha256", "url"}
+_FILE_KEYS = {"path", "size", "sha256", "url", "resolved_url"}
 
 
 class _Invalid(Exception):
@@ -114,7 +116,8 @@ def _file_from_dict(data: Any, path: str) -> LockedFile:
     if not _SHA256.match(sha):
         raise _Invalid(f"{path}.sha256", "Not a lowercase hex sha256")
     url = _get(data, "url", str, path) if "url" in data else None
-    return LockedFile(path=rel, size=size, sha256=sha, url=url)
+    resolved = _get(data, "resolved_url", str, path) if "resolved_url" in data else None
+    return LockedFile(path=rel, size=size, sha256=sha, url=url, resolved_url=resolved)
 
 
 def _base_from_dict(data: Any, path: str) -> BaseModelRef:
@@ -198,6 +201,7 @@ def lock_to_dict(lock: Lock) -> dict[str, Any]:
             entry["file"] = [
                 {"path": f.path, "size": f.size, "sha256": f.sha256}
                 | ({"url": f.url} if f.url else {})
+                | ({"resolved_url": f.resolved_url} if f.resolved_url else {})
                 for f in sorted(model.files, key=lambda f: f.path)
             ]
         out_models.append(entry)

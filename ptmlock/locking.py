@@ -94,7 +94,8 @@ def lock_references(
                 return _refresh(old, request), False
             pinned = replace(request, requested=old.revision)
             fresh = _resolve(hubs, pinned, "the commit the lock pins")
-            return replace(fresh, requested=request.requested), True
+            # the branch a ref-less torch.hub repo was found on stays what it was
+            return replace(fresh, requested=request.requested, branch=old.branch), True
         return _resolve(
             hubs, request, "asked for at " + (", ".join(request.used_by[:3]) or "?")
         ), True

@@ -113,6 +113,7 @@ def cmd_install(args: argparse.Namespace) -> int:
     from ptmlock.hubs import HubSet
     from ptmlock.install import install
     from ptmlock.lockfile import read_lock
+    from ptmlock.project_config import load_config
 
     lock_path = lock_path_of(args)
     lock = read_lock(lock_path)
@@ -122,6 +123,7 @@ def cmd_install(args: argparse.Namespace) -> int:
         if drift:
             return _refuse_stale(lock_path, drift, as_json)
     sources, hub_fallback = sources_of(args, lock_path)
+    url_mirrors = load_config(lock_path.resolve().parent).url_mirrors
     total = sum(m.total_size for m in lock.models)
     show = not args.quiet and not as_json and sys.stderr.isatty()
     progress = _Progress(total) if show else None
@@ -129,7 +131,7 @@ def cmd_install(args: argparse.Namespace) -> int:
     try:
         report = install(
             lock,
-            hubs=HubSet(),
+            hubs=HubSet(url_mirrors=dict(url_mirrors)),
             cache_dir=Path(args.cache_dir) if args.cache_dir else None,
             target=Path(args.target) if args.target else None,
             jobs=args.jobs,

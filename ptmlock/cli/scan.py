@@ -187,8 +187,10 @@ def _lock(
     from ptmlock.hubs import HubSet
     from ptmlock.lockfile import write_lock
     from ptmlock.locking import lock_references
+    from ptmlock.project_config import load_config
 
-    hubs = HubSet()
+    config = load_config(project_root(args.path))
+    hubs = HubSet(url_mirrors=dict(config.url_mirrors))
     locked = lock_references(
         result.references,
         hubs=hubs,

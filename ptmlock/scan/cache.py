@@ -54,6 +54,9 @@ def _source_digest() -> str:
     hasher = hashlib.sha256()
     for path in sorted(here.rglob("*.py")):
         hasher.update(path.relative_to(here).as_posix().encode() + b"\0" + path.read_bytes())
+    # the name tables transforms read (timm's default tags, open_clip's Hub repos)
+    for path in sorted((here.parent / "named" / "data").glob("*.json")):
+        hasher.update(path.name.encode() + b"\0" + path.read_bytes())
     return hasher.hexdigest()
 
 
