@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from ptmlock.hubs.interface import Hub
 from ptmlock.hubs.selection import recorded_selection
-from ptmlock.models import Lock, LockedModel, ModelRequest, Reference
+from ptmlock.models import Lock, LockedModel, ModelRequest, Reference, Requirement
 
 __all__ = ["Drift", "LockResult", "lock_drift", "lock_references", "requests_from_references"]
 
@@ -97,7 +97,7 @@ def lock_references(
         return hubs(request.hub).resolve(request), True
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        pinned = list(pool.map(pin, supported))
+        pinned = _pin_with_requirements(supported, lambda batch: list(pool.map(pin, batch)))
     models = tuple(
         replace(model, family=model.family or families.get(model.id)) for model, _ in pinned
     )
@@ -106,6 +106,55 @@ def lock_references(
         unresolved=tuple(r for r in references if r.model is None),
         unsupported=unsupported,
         resolved=tuple(model.id for model, asked in pinned if asked),
+    )
+
+
+# requirements of requirements are followed this deep (remote code of a base model's remote
+# code); a longer chain is a loop or a repo built to make locking run forever
+_MAX_DEPTH = 4
+
+
+def _pin_with_requirements(
+    requests: list[ModelRequest],
+    pin_all: Callable[[list[ModelRequest]], list[tuple[LockedModel, bool]]],
+) -> list[tuple[LockedModel, bool]]:
+    """Pin ``requests``, then the repos the pinned models require (``LockedModel.requires``),
+    merged into the request for the same model and revision when the code loads it too."""
+    by_key = {_key(r): r for r in requests}
+    pinned = dict(zip(by_key, pin_all(requests), strict=True))
+    for _ in range(_MAX_DEPTH):
+        wanted: dict[tuple[str, str, str], ModelRequest] = {}
+        for model, _asked in pinned.values():
+            for requirement in model.requires:
+                key = ("huggingface", requirement.id, requirement.revision or "")
+                base = wanted.get(key) or by_key.get(key) or _requirement_request(requirement)
+                wanted[key] = _merge_requirement(base, requirement, model.id)
+        batch = [r for key, r in sorted(wanted.items()) if by_key.get(key) != r]
+        if not batch:
+            break
+        by_key.update((_key(r), r) for r in batch)
+        pinned.update(zip((_key(r) for r in batch), pin_all(batch), strict=True))
+    return list(pinned.values())
+
+
+def _key(request: ModelRequest) -> tuple[str, str, str]:
+    return (request.hub, request.id, request.requested or "")
+
+
+def _requirement_request(requirement: Requirement) -> ModelRequest:
+    return ModelRequest(
+        hub="huggingface", id=requirement.id, requested=requirement.revision, libraries=()
+    )
+
+
+def _merge_requirement(
+    request: ModelRequest, requirement: Requirement, needed_by: str
+) -> ModelRequest:
+    return replace(
+        request,
+        libraries=tuple(sorted({*request.libraries, requirement.library})),
+        files=tuple(sorted({*request.files, *requirement.files})),
+        required_by=tuple(sorted({*request.required_by, needed_by})),
     )
 
 
@@ -123,7 +172,13 @@ def _previous_entry(previous: Lock | None, request: ModelRequest) -> LockedModel
 
 
 def _refresh(old: LockedModel, request: ModelRequest) -> LockedModel:
-    return replace(old, used_by=request.used_by, loaders=request.loaders, group=request.group)
+    return replace(
+        old,
+        used_by=request.used_by,
+        loaders=request.loaders,
+        group=request.group,
+        required_by=request.required_by,
+    )
 
 
 def _sort_key(key: tuple[str, str, str | None]) -> tuple[str, str, str]:
