@@ -29,7 +29,13 @@ def cmd_add(args: argparse.Namespace) -> int:
         raise errors.ConfigError(
             f"{args.model_id!r} is not a Hugging Face model id (expected org/name or name)"
         ) from None
-    add_model(pyproject, args.model_id, revision=args.revision, patterns=tuple(args.pattern or ()))
+    add_model(
+        pyproject,
+        args.model_id,
+        revision=args.revision,
+        patterns=tuple(args.pattern or ()),
+        sites=tuple(args.site or ()),
+    )
     print(f"{pyproject}: added {args.model_id} to [tool.ptmlock]; run `ptmlock scan` to lock it")
     return EXIT_OK
 
@@ -49,6 +55,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add.add_argument("model_id")
     add.add_argument("--revision")
     add.add_argument("--pattern", action="append", help="file pattern to lock (repeatable)")
+    add.add_argument(
+        "--site",
+        action="append",
+        metavar="FILE:LINE",
+        help="an unresolved loader site this model is what loads (repeatable; `check` accepts it)",
+    )
     add.add_argument("--project", default=".", help="folder holding pyproject.toml")
     add.set_defaults(handler=cmd_add)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from ptmlock import errors
 from ptmlock.cli._common import EXIT_OK, EXIT_PROBLEMS, add_lock_option, emit_json
-from ptmlock.models import Lock
+from ptmlock.models import Lock, Reference
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -51,7 +51,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
         patterns={m.id: tuple(m.patterns) for m in config.models if m.patterns},
     )
     if args.check:
-        return _report_drift(lock_path, previous, locked.lock, args.format == "json")
+        return _report_drift(
+            lock_path, previous, locked.lock, locked.unresolved, args.format == "json"
+        )
     changed = write_lock(locked.lock, lock_path)
     if args.format == "json":
         emit_json(
@@ -70,26 +72,65 @@ def cmd_scan(args: argparse.Namespace) -> int:
             print(
                 f"note: {ref.location}: {ref.model} ({ref.hub}) not locked: hub not supported yet"
             )
+        for ref in locked.unresolved:
+            print(f"warning: {_unresolved_line(ref)}")
+        if locked.unresolved:
+            print(f"hint: {UNRESOLVED_HINT} (`ptmlock check` fails until then)")
         state = "written" if changed else "unchanged"
         print(f"{lock_path}: {len(locked.lock.models)} model(s), {state}")
     return EXIT_OK
 
 
-def _report_drift(lock_path: Path, previous: Lock | None, lock: Lock, as_json: bool) -> int:
-    """``scan --check``: exit 1 and say what differs when the lock is not what the code needs."""
+UNRESOLVED_HINT = (
+    "resolve it (a literal or constant id), declare the model in [tool.ptmlock] models with "
+    'sites = ["FILE:LINE"] (`ptmlock add ID --site FILE:LINE`), or `ptmlock ignore FILE:LINE`'
+)
+
+
+def _unresolved_line(ref: Reference) -> str:
+    return (
+        f"{ref.location}: {ref.api}: model not resolved ({ref.reason or 'not static'}), "
+        "so nothing is locked for it"
+    )
+
+
+def _report_drift(
+    lock_path: Path,
+    previous: Lock | None,
+    lock: Lock,
+    unresolved: Sequence[Reference],
+    as_json: bool,
+) -> int:
+    """``scan --check``: exit 1 and say what differs when the lock is not what the code needs,
+    or when a loader site loads a model the lock can't hold (unresolved, not declared or
+    ignored): the application would fail offline there."""
     from ptmlock.lockfile import dumps_lock
     from ptmlock.locking import lock_drift
 
     drift = lock_drift(previous, lock)
     same = previous is not None and dumps_lock(lock) == dumps_lock(previous)
     if as_json:
-        emit_json({"lock": str(lock_path), "up_to_date": same, "drift": [asdict(d) for d in drift]})
+        emit_json(
+            {
+                "lock": str(lock_path),
+                "up_to_date": same,
+                "drift": [asdict(d) for d in drift],
+                "unresolved": [
+                    {"file": r.file, "line": r.line, "api": r.api, "reason": r.reason}
+                    for r in unresolved
+                ],
+            }
+        )
     else:
         for item in drift:
             print(f"  {item}")
+        for ref in unresolved:
+            print(f"  unresolved {_unresolved_line(ref)}")
         state = "up to date" if same else "out of date: run ptmlock scan"
         print(f"{lock_path}: {state}" if previous else f"{lock_path}: missing: run ptmlock scan")
-    return EXIT_OK if same else EXIT_PROBLEMS
+        if unresolved:
+            print(f"{len(unresolved)} unresolved loader site(s); fix: {UNRESOLVED_HINT}")
+    return EXIT_OK if same and not unresolved else EXIT_PROBLEMS
 
 
 def _print_references(refs: Sequence[Any], skipped: Sequence[Any]) -> None:
