@@ -1,3 +1,5 @@
+# The ML libraries are untyped (or typed loosely), and may be absent from a light venv:
+# mypy: disable-error-code="attr-defined,no-untyped-call,import-not-found,import-untyped,arg-type"
 """Tiny real model repos, each written by its library's own save function.
 
 Nothing here is hand-made bytes: transformers' ``save_pretrained`` writes the configs,
@@ -21,7 +23,7 @@ VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "help",
 
 # remote code saved beside the weights, as `register_for_auto_class` users publish it; the
 # modeling module imports a helper module of its own (relative import: also read)
-_CONFIGURATION = '''
+_CONFIGURATION = """
 from transformers import PretrainedConfig
 
 
@@ -31,12 +33,12 @@ class TinyRemoteConfig(PretrainedConfig):
     def __init__(self, width=8, **kwargs):
         self.width = width
         super().__init__(**kwargs)
-'''
-_HELPERS = '''
+"""
+_HELPERS = """
 def double(x):
     return x * 2
-'''
-_MODELING = '''
+"""
+_MODELING = """
 import torch
 from transformers import PreTrainedModel
 
@@ -54,7 +56,7 @@ class TinyRemoteModel(PreTrainedModel):
 
     def forward(self, x):
         return double(self.linear(x))
-'''
+"""
 
 
 def _bert_tokenizer(folder: Path) -> Any:
@@ -106,8 +108,8 @@ def tokenizer_only(folder: Path) -> None:
 
 def gpt2(folder: Path) -> None:
     """A causal LM with generation_config.json, a chat template, sharded weights and an index."""
-    from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
     from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
 
     raw = Tokenizer(models.BPE(vocab={"a": 0, "b": 1, "ab": 2, "<eos>": 3}, merges=[("a", "b")]))
     raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -206,14 +208,22 @@ def open_clip_model(folder: Path, tokenizer_files: Path, hf_tokenizer: str | Non
 
     # open_clip's own BPE tokenizer has 49408 tokens; an HF tokenizer brings its own vocab
     text_cfg: dict[str, Any] = {
-        "context_length": 8, "vocab_size": 49408, "width": 16, "heads": 2, "layers": 1
+        "context_length": 8,
+        "vocab_size": 49408,
+        "width": 16,
+        "heads": 2,
+        "layers": 1,
     }
     if hf_tokenizer is not None:
         text_cfg |= {"hf_tokenizer_name": hf_tokenizer, "vocab_size": len(VOCAB)}
     model_cfg = {
         "embed_dim": 8,
         "vision_cfg": {
-            "image_size": 16, "layers": 1, "width": 16, "patch_size": 8, "head_width": 8
+            "image_size": 16,
+            "layers": 1,
+            "width": 16,
+            "patch_size": 8,
+            "head_width": 8,
         },
         "text_cfg": text_cfg,
     }
@@ -277,4 +287,4 @@ if __name__ == "__main__":  # python -m tests.offline.repos STORE WORK (the test
     import sys
 
     built = build_all(RepoStore(Path(sys.argv[1])), Path(sys.argv[2]))
-    print(json.dumps(built))
+    sys.stdout.write(json.dumps(built) + "\n")

@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.real_libraries, pytest.mark.timeout(2400)]
 
 APP = Path(__file__).resolve().parent / "app"
 sys.path.insert(0, str(APP))
-from gallery import LOADS  # noqa: E402
+from gallery import LOADS  # type: ignore[import-not-found]  # noqa: E402  (the app, on sys.path)
 
 DEAD_ENDPOINT = "http://127.0.0.1:9"  # refused at once: no hub
 
@@ -178,9 +178,9 @@ def _opened(home: Path) -> dict[str, Opened]:
 
 
 @pytest.fixture(scope="module")
-def opened_online(installed: Installed, tmp_path_factory: pytest.TempPathFactory) -> dict[
-    str, dict[str, Opened]
-]:
+def opened_online(
+    installed: Installed, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, dict[str, Opened]]:
     """Each load run online into a fresh cache: {load: {repo id: what it opened}}."""
     root = tmp_path_factory.mktemp("online")
     result = {}
