@@ -122,3 +122,27 @@ def test_lock_drift_names_each_model_and_what_changed() -> None:
     [files] = lock_drift(old, Lock(models=(FINETUNED, fewer)))
     assert files.change == "changed" and files.detail == f"files {LEGACY.files[-1].path}"
     assert [d.change for d in lock_drift(None, old)] == ["added", "added"]
+
+
+def test_lock_pins_the_repos_a_model_requires_and_keeps_them(
+    store: RepoStore, hf_env: HfEnv, mirror: MirrorServer
+) -> None:
+    """Remote code in another repo (config.json auto_map) is locked at a pinned commit, as a
+    model of its own, and kept with its requirer on the next scan."""
+    code = store.commit("org/code", {"modeling_x.py": b"from .util import f\n", "util.py": b""})
+    config = b'{"model_type": "x", "auto_map": {"AutoModel": "org/code--modeling_x.X"}}'
+    store.commit("org/weights", {"config.json": config, "model.safetensors": b"w"})
+    result = _lock([_ref("org/weights", api="transformers.AutoModel.from_pretrained")])
+    jsonschema.validate(lock_to_dict(result.lock), SCHEMA)
+    weights = result.lock.find("huggingface", "org/weights")
+    dependency = result.lock.find("huggingface", "org/code")
+    assert weights is not None and dependency is not None
+    assert [r.id for r in weights.requires] == ["org/code"]
+    assert dependency.revision == code and dependency.required_by == ("org/weights",)
+    assert {f.path for f in dependency.files} == {"modeling_x.py", "util.py"}  # and its import
+    store.commit("org/code", {"modeling_x.py": b"changed", "util.py": b""})  # main moves on
+    before = len(mirror.requests)
+    again = _lock([_ref("org/weights", api="transformers.AutoModel.from_pretrained")],
+                  previous=result.lock)  # fmt: skip
+    assert len(mirror.requests) == before  # both pins kept, no hub request
+    assert dumps_lock(again.lock) == dumps_lock(result.lock)
