@@ -249,3 +249,61 @@ def test_remote_code_and_its_imports_are_locked(installed: Installed) -> None:
     assert {"configuration_tiny.py", "modeling_tiny.py", "helpers_tiny.py"} <= here
     elsewhere = _model(installed.lock, "tiny/remote-elsewhere")
     assert [r.id for r in elsewhere.requires] == ["tiny/remote-code"]
+
+
+# -- each supported transformers major ---------------------------------------------------------
+# transformers 4.x needs huggingface_hub 0.x, so it lives in a venv of its own (.ci/setup makes
+# it); both read the cache ptmlock wrote. 4.x asks for tokenizer files by the class's
+# vocab_files_names and the legacy special_tokens_map.json / added_tokens.json, 5.x for
+# tokenizer.json first: the lock's `absent` must cover the probes of both.
+TRANSFORMERS_4 = Path(__file__).resolve().parents[2] / ".venv-transformers4" / "bin" / "python"
+TOKENIZER_REPOS = ("tiny/tokenizer-only", "tiny/bert", "tiny/gpt2", "tiny/siglip-like")
+_TOKENIZE = """
+import sys, transformers
+from transformers import AutoTokenizer
+for repo in sys.argv[1:]:
+    tokenizer = AutoTokenizer.from_pretrained(repo)
+    print(transformers.__version__, repo, type(tokenizer).__name__, tokenizer("ab")["input_ids"])
+"""
+
+
+def _python(major: str) -> str:
+    if major == "5":
+        return sys.executable
+    assert TRANSFORMERS_4.is_file(), f"{TRANSFORMERS_4} missing: run .ci/setup"
+    return str(TRANSFORMERS_4)
+
+
+def _tokenize(major: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [_python(major), "-c", _TOKENIZE, *TOKENIZER_REPOS],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.mark.parametrize("major", ["4", "5"])
+def test_tokenizers_load_offline_with_each_transformers_major(
+    installed: Installed, major: str
+) -> None:
+    env = _env(HF_HOME=str(installed.home), HF_HUB_OFFLINE="1", HF_ENDPOINT=DEAD_ENDPOINT)
+    done = _tokenize(major, env)
+    assert done.returncode == 0, f"transformers {major}.x offline:\n{done.stderr[-3000:]}"
+    lines = done.stdout.splitlines()
+    assert len(lines) == len(TOKENIZER_REPOS) and all(line.startswith(major) for line in lines)
+
+
+@pytest.mark.parametrize("major", ["4", "5"])
+def test_lock_covers_what_each_transformers_major_probes(
+    installed: Installed, major: str, tmp_path: Path
+) -> None:
+    home = tmp_path / "online"
+    with Serve(installed.store) as url:
+        done = _tokenize(major, _env(HF_ENDPOINT=url, HF_HOME=str(home)))
+    assert done.returncode == 0, done.stderr[-3000:]
+    for model_id, opened in _opened(home).items():
+        model = _model(installed.lock, model_id)
+        assert opened.files <= {f.path for f in model.files}, f"{major}.x: {model_id}"
+        assert opened.absent <= set(model.absent), f"{major}.x: {model_id}"
