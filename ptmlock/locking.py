@@ -22,6 +22,7 @@ from ptmlock.models import Lock, LockedModel, ModelRequest, Reference, Requireme
 __all__ = ["Drift", "LockResult", "lock_drift", "lock_references", "requests_from_references"]
 
 log = logging.getLogger(__name__)
+NAMED_IN_CODE = "named in code"  # the api of a reference scan/link.py makes from a bare string
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,7 @@ def requests_from_references(references: Iterable[Reference]) -> list[ModelReque
                 hub=hub,  # type: ignore[arg-type]  # came from a Reference, already a HubName
                 id=model,
                 requested=revision,
-                libraries=tuple(sorted({r.library for r in refs})),
+                libraries=_libraries(refs),
                 files=tuple(sorted({f for r in refs for f in r.files})),
                 used_by=tuple(sorted({r.location for r in refs}, key=_location_key)),
                 loaders=tuple(sorted({r.api for r in refs})),
@@ -58,6 +59,14 @@ def requests_from_references(references: Iterable[Reference]) -> list[ModelReque
             )
         )
     return requests
+
+
+def _libraries(refs: list[Reference]) -> tuple[str, ...]:
+    """The file policies of the loaders that load a model. A string merely naming the model
+    elsewhere in code (``named in code``: a table of names, say) only guesses a library: it
+    counts when no loader call says which library reads the model."""
+    loaded = {r.library for r in refs if r.api != NAMED_IN_CODE}
+    return tuple(sorted(loaded or {r.library for r in refs}))
 
 
 def lock_references(

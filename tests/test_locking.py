@@ -50,6 +50,10 @@ def test_requests_merge_every_site_of_a_model() -> None:
     assert [(r.id, r.requested) for r in requests] == [("org/a", None), ("org/a", "v1")]
     merged = requests[0]
     assert merged.libraries == ("file", "transformers")
+    # a string naming the model elsewhere guesses a library; the loaders' own policies win
+    named = [_ref("org/c", 1, api="named in code"), _ref("org/c", 2, library="open_clip")]
+    assert requests_from_references(named)[0].libraries == ("open_clip",)
+    assert requests_from_references(named[:1])[0].libraries == ("transformers",)
     assert merged.files == ("x.bin",)
     assert merged.used_by == ("app.py:3", "app.py:9")
 

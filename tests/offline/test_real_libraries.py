@@ -30,8 +30,26 @@ from ptmlock.models import Lock, LockedModel
 pytestmark = [pytest.mark.real_libraries, pytest.mark.timeout(2400)]
 
 APP = Path(__file__).resolve().parent / "app"
-sys.path.insert(0, str(APP))
-from gallery import LOADS  # type: ignore[import-not-found]  # noqa: E402  (the app, on sys.path)
+
+# module:function of every loading entry point of the app, with the Hub ids each one loads
+LOADS: dict[str, tuple[str, ...]] = {
+    "gallery.text:load_query_tokenizer": ("tiny/tokenizer-only",),
+    "gallery.text:load_encoder": ("tiny/bert",),
+    "gallery.text:load_tagger": ("tiny/classifier",),
+    "gallery.text:load_chat": ("tiny/gpt2",),
+    "gallery.text:load_custom_model": ("tiny/remote-code",),
+    "gallery.text:load_custom_model_shared_code": ("tiny/remote-elsewhere", "tiny/remote-code"),
+    "gallery.search:load_embedder": ("tiny/embedder",),
+    "gallery.images:load_thumbnailer": ("tiny/ddpm",),
+    "gallery.images:load_image_tagger": ("tiny/timm",),
+    "gallery.images:load_matcher": ("tiny/clip",),
+    "gallery.images:load_siglip_matcher": ("tiny/siglip-like",),
+    "gallery.images:load_matcher_shared_tokenizer": (
+        "tiny/clip-shared-tokenizer",
+        "tiny/tokenizer-only",
+    ),
+    "gallery.adapters:load_tuned_encoder": ("tiny/lora", "tiny/bert"),
+}
 
 DEAD_ENDPOINT = "http://127.0.0.1:9"  # refused at once: no hub
 
