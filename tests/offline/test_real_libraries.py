@@ -130,7 +130,7 @@ def installed(served: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     home = root / "hf-home"
     lock_path = root / "ptm.lock"
     with Serve(served) as url:
-        env = _env(HF_ENDPOINT=url, HF_HOME=str(home))
+        env = _env(HF_ENDPOINT=url, HF_HOME=str(home), XDG_CACHE_HOME=str(root / "xdg"))
         scan_output = _ptmlock(env, "scan", str(app), "--lock", str(lock_path))
         _ptmlock(env, "install", "--lock", str(lock_path), "-q")
     yield Installed(read_lock(lock_path), lock_path, served, app, home, scan_output)
