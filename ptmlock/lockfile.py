@@ -187,13 +187,14 @@ def _model_from_dict(data: Any, path: str) -> LockedModel:
 def lock_from_dict(data: Mapping[str, Any]) -> Lock:
     """Build a Lock from its parsed form; raises LockFileError naming the bad key."""
     try:
-        _check_unknown(data, {"version", "model"}, "")
         version = _require(data, "version", int, "")
-        if version > SUPPORTED_VERSION:
-            raise _Invalid(
-                "version",
-                f"Lock version {version} is newer than this ptmlock supports ({SUPPORTED_VERSION})",
+        if version > SUPPORTED_VERSION:  # before anything else: newer locks may have new keys
+            raise LockFileError(
+                f"Lock version {version} is newer than this ptmlock supports "
+                f"({SUPPORTED_VERSION}) in 'version'",
+                hint="upgrade ptmlock (pip install -U ptmlock): a newer ptmlock wrote this lock",
             )
+        _check_unknown(data, {"version", "model"}, "")
         if version < 1:
             raise _Invalid("version", f"Invalid lock version {version}")
         models = _get(data, "model", list, "") if "model" in data else []
@@ -290,7 +291,8 @@ def loads_lock(text: str, *, source: str = "ptm.lock") -> Lock:
     except LockFileError as exc:
         line = _line_of(text, str(exc))
         where = f"{source}:{line}" if line else source
-        raise LockFileError(f"{where}: {exc}", hint="re-create it with `ptmlock scan`") from None
+        hint = exc.hint or "re-create it with `ptmlock scan`"
+        raise LockFileError(f"{where}: {exc}", hint=hint) from None
 
 
 def read_lock(path: Path) -> Lock:

@@ -11,15 +11,22 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
+from ptmlock.errors import RevisionNotFoundError
 from ptmlock.hubs.interface import Hub
 from ptmlock.hubs.selection import recorded_selection
 from ptmlock.models import Lock, LockedModel, ModelRequest, Reference, Requirement
 
-__all__ = ["Drift", "LockResult", "lock_drift", "lock_references", "requests_from_references"]
+__all__ = [
+    "LockResult",
+    "lock_references",
+    "request_key",
+    "requests_from_references",
+    "required_requests",
+]
 
 log = logging.getLogger(__name__)
 NAMED_IN_CODE = "named in code"  # the api of a reference scan/link.py makes from a bare string
@@ -101,9 +108,11 @@ def lock_references(
             if (old.libraries, old.patterns) == wanted:
                 return _refresh(old, request), False
             pinned = replace(request, requested=old.revision)
-            fresh = hubs(request.hub).resolve(pinned)
+            fresh = _resolve(hubs, pinned, "the commit the lock pins")
             return replace(fresh, requested=request.requested), True
-        return hubs(request.hub).resolve(request), True
+        return _resolve(
+            hubs, request, "asked for at " + (", ".join(request.used_by[:3]) or "?")
+        ), True
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         pinned = _pin_with_requirements(supported, lambda batch: list(pool.map(pin, batch)))
@@ -129,24 +138,34 @@ def _pin_with_requirements(
 ) -> list[tuple[LockedModel, bool]]:
     """Pin ``requests``, then the repos the pinned models require (``LockedModel.requires``),
     merged into the request for the same model and revision when the code loads it too."""
-    by_key = {_key(r): r for r in requests}
+    by_key = {request_key(r): r for r in requests}
     pinned = dict(zip(by_key, pin_all(requests), strict=True))
     for _ in range(_MAX_DEPTH):
-        wanted: dict[tuple[str, str, str], ModelRequest] = {}
-        for model, _asked in pinned.values():
-            for requirement in model.requires:
-                key = ("huggingface", requirement.id, requirement.revision or "")
-                base = wanted.get(key) or by_key.get(key) or _requirement_request(requirement)
-                wanted[key] = _merge_requirement(base, requirement, model.id)
+        wanted = required_requests(by_key, (model for model, _asked in pinned.values()))
         batch = [r for key, r in sorted(wanted.items()) if by_key.get(key) != r]
         if not batch:
             break
-        by_key.update((_key(r), r) for r in batch)
-        pinned.update(zip((_key(r) for r in batch), pin_all(batch), strict=True))
+        by_key.update((request_key(r), r) for r in batch)
+        pinned.update(zip((request_key(r) for r in batch), pin_all(batch), strict=True))
     return list(pinned.values())
 
 
-def _key(request: ModelRequest) -> tuple[str, str, str]:
+def required_requests(
+    by_key: Mapping[tuple[str, str, str], ModelRequest], models: Iterable[LockedModel]
+) -> dict[tuple[str, str, str], ModelRequest]:
+    """The request for each repo ``models`` require, merged into the code's own request for the
+    same (hub, id, requested) in ``by_key`` when there is one."""
+    wanted: dict[tuple[str, str, str], ModelRequest] = {}
+    for model in models:
+        for requirement in model.requires:
+            key = ("huggingface", requirement.id, requirement.revision or "")
+            base = wanted.get(key) or by_key.get(key) or _requirement_request(requirement)
+            wanted[key] = _merge_requirement(base, requirement, model.id)
+    return wanted
+
+
+def request_key(request: ModelRequest) -> tuple[str, str, str]:
+    """(hub, id, requested or "") of a request: what one lock entry stands for."""
     return (request.hub, request.id, request.requested or "")
 
 
@@ -165,6 +184,19 @@ def _merge_requirement(
         files=tuple(sorted({*request.files, *requirement.files})),
         required_by=tuple(sorted({*request.required_by, needed_by})),
     )
+
+
+def _resolve(hubs: Callable[[str], Hub], request: ModelRequest, where: str) -> LockedModel:
+    """Pin ``request``; a missing revision is named, with where the project asks for it."""
+    try:
+        return hubs(request.hub).resolve(request)
+    except RevisionNotFoundError as exc:
+        raise RevisionNotFoundError(
+            f"{exc} {request.requested!r} ({where})",
+            hint="name a branch, tag or commit the model has, or run `ptmlock scan --upgrade-model`"
+            if where.startswith("the commit")
+            else "name a branch, tag or commit the model has",
+        ) from None
 
 
 def _previous_entry(previous: Lock | None, request: ModelRequest) -> LockedModel | None:
@@ -197,47 +229,3 @@ def _sort_key(key: tuple[str, str, str | None]) -> tuple[str, str, str]:
 def _location_key(location: str) -> tuple[str, int]:
     file, _, line = location.rpartition(":")
     return (file, int(line) if line.isdigit() else 0)
-
-
-@dataclass(frozen=True, slots=True)
-class Drift:
-    """One way a lock differs from what the code needs now (``scan --check``)."""
-
-    change: str  # added | removed | changed
-    hub: str
-    id: str
-    detail: str  # what changed, or where the code uses it
-
-    def __str__(self) -> str:
-        return f"{self.change} {self.hub}:{self.id}: {self.detail}"
-
-
-def lock_drift(old: Lock | None, new: Lock) -> list[Drift]:
-    """What moving from ``old`` to ``new`` would change, model by model, in lock order."""
-    before = {m.key: m for m in old.models} if old else {}
-    after = {m.key: m for m in new.models}
-    drift = []
-    for key in sorted(before.keys() | after.keys()):
-        was, now = before.get(key), after.get(key)
-        if was == now:
-            continue
-        if was is None:
-            assert now is not None
-            drift.append(Drift("added", *key, "used by " + (", ".join(now.used_by) or "config")))
-        elif now is None:
-            drift.append(Drift("removed", *key, "no longer used"))
-        else:
-            drift.append(Drift("changed", *key, _what_changed(was, now)))
-    return drift
-
-
-def _what_changed(was: LockedModel, now: LockedModel) -> str:
-    if was.revision != now.revision:
-        return f"revision {was.revision[:12]} -> {now.revision[:12]}"
-    if was.files != now.files:
-        paths = {f.path for f in was.files} ^ {f.path for f in now.files}
-        return "files " + (", ".join(sorted(paths)) if paths else "changed (sizes or hashes)")
-    if was.used_by != now.used_by:
-        return "used by " + (", ".join(now.used_by) or "nothing")
-    fields = [f for f in LockedModel.__dataclass_fields__ if getattr(was, f) != getattr(now, f)]
-    return "recorded " + ", ".join(fields)

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
 import jsonschema
 
+from ptmlock.drift import code_drift
 from ptmlock.hubs.huggingface import HuggingFaceHub
 from ptmlock.lockfile import dumps_lock, lock_to_dict
-from ptmlock.locking import LockResult, lock_drift, lock_references, requests_from_references
+from ptmlock.locking import LockResult, lock_references, requests_from_references
 from ptmlock.mirror import MirrorServer, RepoStore
 from ptmlock.models import Lock, Reference
 from ptmlock.retry import RetryPolicy
 from tests.conftest import HfEnv
-from tests.exporters.locks import FINETUNED, LEGACY, URL_MODEL
 from tests.helpers import make_transformers_repo
 
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.01)
@@ -110,24 +109,6 @@ def test_lock_reports_unresolved_and_unsupported(store: RepoStore, hf_env: HfEnv
     assert result.unsupported == (torch_ref,)
 
 
-def test_lock_drift_names_each_model_and_what_changed() -> None:
-    old = Lock(models=(FINETUNED, LEGACY))
-    moved = dataclasses.replace(FINETUNED, revision="f" * 40)
-    fewer = dataclasses.replace(LEGACY, files=LEGACY.files[:-1])
-    assert lock_drift(old, old) == []
-    drift = {(d.change, d.id): d.detail for d in lock_drift(old, Lock(models=(moved, URL_MODEL)))}
-    assert (
-        drift.pop(("changed", FINETUNED.id))
-        == f"revision {FINETUNED.revision[:12]} -> ffffffffffff"
-    )
-    assert drift.pop(("removed", LEGACY.id)) == "no longer used"
-    assert drift.pop(("added", URL_MODEL.id)).startswith("used by ")
-    assert drift == {}
-    [files] = lock_drift(old, Lock(models=(FINETUNED, fewer)))
-    assert files.change == "changed" and files.detail == f"files {LEGACY.files[-1].path}"
-    assert [d.change for d in lock_drift(None, old)] == ["added", "added"]
-
-
 def test_lock_pins_the_repos_a_model_requires_and_keeps_them(
     store: RepoStore, hf_env: HfEnv, mirror: MirrorServer
 ) -> None:
@@ -150,3 +131,6 @@ def test_lock_pins_the_repos_a_model_requires_and_keeps_them(
                   previous=result.lock)  # fmt: skip
     assert len(mirror.requests) == before  # both pins kept, no hub request
     assert dumps_lock(again.lock) == dumps_lock(result.lock)
+    # the gate sees the required repo as the code's, not as a loose entry to remove
+    refs = [_ref("org/weights", api="transformers.AutoModel.from_pretrained")]
+    assert code_drift(refs, result.lock, supports=lambda hub, _id: hub == "huggingface") == []
