@@ -139,6 +139,7 @@ def install(
         for model in lock.models:
             if model.hub == "huggingface":
                 _write_ref(ModelCache(layout.hf_cache, model.id), model)
+                _write_absent(ModelCache(layout.hf_cache, model.id), model)
             elif model.hub == "pytorch_hub":
                 _trust(layout.torch_hub / "trusted_list", model.id.replace("/", "_", 1))
             if target is not None:
@@ -149,7 +150,17 @@ def install(
 
 
 def _require_installed(work: list[_Job]) -> None:
-    missing = [j.name for j in work if not _reusable(j)]
+    """Offline: every file present with the locked bytes. A present file with other bytes is
+    corrupt (an integrity failure, like ``verify``'s), not merely missing."""
+    bad = [j for j in work if not _reusable(j)]
+    corrupt = [j.name for j in bad if j.place.final.is_file()]
+    if corrupt:
+        raise IntegrityError(
+            f"offline, and {len(corrupt)} installed file(s) are corrupt (size or sha256 differ "
+            "from the lock): " + ", ".join(corrupt),
+            hint="run `ptmlock install` once with network access to replace them",
+        )
+    missing = [j.name for j in bad]
     if missing:
         raise OfflineError(
             f"offline, and {len(missing)} locked file(s) are not installed: " + ", ".join(missing),
@@ -404,6 +415,16 @@ def _write_ref(cache: ModelCache, model: LockedModel) -> None:
     except OSError:
         pass
     write_atomic(ref, model.revision.encode(), durable=False)  # cache bookkeeping, as hf does
+
+
+def _write_absent(cache: ModelCache, model: LockedModel) -> None:
+    """The ``.no_exist`` markers of the files the loaders probe and the repo lacks: empty files
+    (not content: nothing to verify), as huggingface_hub writes them after a 404."""
+    for path in model.absent:
+        marker = cache.no_exist(model.revision, path)
+        if not marker.is_file():
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
 
 
 def _materialize(layout: Layout, model: LockedModel, target: Path) -> None:
