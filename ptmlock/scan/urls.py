@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from ptmlock import gdrive
 from ptmlock.scan.families import is_legacy_canonical
 
-__all__ = ["HF_HOSTS", "HF_RESERVED", "UrlModel", "model_url"]
+__all__ = ["HF_HOSTS", "HF_RESERVED", "UrlModel", "model_url", "prefixed_id"]
 
 HF_HOSTS = frozenset({"huggingface.co", "www.huggingface.co", "hf.co"})
 # first path segments of huggingface.co pages that are not models
@@ -121,3 +121,16 @@ def _hub_url(path: str) -> UrlModel | None:
     if "/" not in model and not is_legacy_canonical(model):
         return None  # an organisation's or a user's page
     return UrlModel("huggingface", model)
+
+
+# ``hf://org/name``, ``hf-hub:org/name``, ``//pretrained/org/name``: a Hub id behind a prefix
+_PREFIXED = re.compile(r"(?:[a-z][\w+.-]*:(?://)?|//[\w.-]+/)([\w.-]+/[\w.-]+)")
+
+
+def prefixed_id(text: str) -> str | None:
+    """The ``org/name`` a prefixed string names (``hf-hub:org/name`` -> ``org/name``), if it
+    has such a prefix; web and file URLs are not prefixes."""
+    found = _PREFIXED.fullmatch(text)
+    if found is None or text.startswith(("http:", "https:", "file:")):
+        return None
+    return found[1]

@@ -168,3 +168,16 @@ def test_a_subclass_passes_its_model_to_the_base_constructor_across_modules() ->
     """
     refs = scan_project({"pkg/base.py": base, "pkg/middle.py": middle, "pkg/leaf.py": leaf})
     assert [(r.file, r.line, r.model) for r in refs] == [("pkg/leaf.py", 6, "org/small-encoder")]
+
+
+def test_a_prefixed_id_in_code_names_a_model_the_project_loads() -> None:
+    grid = """
+        def experiments(launcher):
+            launcher.bind({"continue_from": "//pretrained/org/audio-medium"})
+            launcher.bind({"continue_from": "hf-hub:org/never-loaded"})
+    """
+    loader = 'from transformers import AutoModel\nAutoModel.from_pretrained("org/audio-medium")\n'
+    refs = scan_project({"grids/eval.py": grid, "app.py": loader})
+    assert [(r.line, r.model) for r in refs if r.file == "grids/eval.py"] == [
+        (3, "org/audio-medium")
+    ]

@@ -40,7 +40,7 @@ from ptmlock.scan.detectors.shapes import (
 from ptmlock.scan.detectors.shell import shell_references
 from ptmlock.scan.families import family_of
 from ptmlock.scan.transforms import ollama_id
-from ptmlock.scan.urls import model_url
+from ptmlock.scan.urls import model_url, prefixed_id
 
 __all__ = ["ConfigDetector"]
 
@@ -256,18 +256,12 @@ def _is_plural(key: str) -> bool:
     return key.endswith(("models", "checkpoints", "model_names", "model_ids"))
 
 
-# ``hf://org/name``, ``hf-hub:org/name``, ``//pretrained/org/name``: a Hub id behind a prefix
-_PREFIXED = re.compile(r"(?:[a-z][\w+.-]*:(?://)?|//[\w.-]+/)([\w.-]+/[\w.-]+)")
-
-
 def _model_value(text: str) -> str | None:
     """The model a model-shaped key's string names, if any (a prefix unwrapped)."""
     if is_hub_id(text) or _is_model_url(text):
         return text
-    prefixed = _PREFIXED.fullmatch(text)
-    if prefixed and not text.startswith(("http:", "https:", "file:")) and is_hub_id(prefixed[1]):
-        return prefixed[1]
-    return None
+    prefixed = prefixed_id(text)
+    return prefixed if prefixed is not None and is_hub_id(prefixed) else None
 
 
 def _candidates(value: Any, dotted: str, revision: str | None, plural: bool) -> Iterator[_Hit]:

@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from ptmlock.scan.python.ir import Expr, Scope, Summary, last_name, root_of
+from ptmlock.scan.urls import prefixed_id
 
 __all__ = ["MAX_NESTING", "lower_module"]
 
@@ -278,6 +279,9 @@ class _Lowering:
             elif isinstance(value, str) and _ID_SHAPED.fullmatch(value):
                 table = self.table_ids[-1] if self.table_ids else 0
                 self.summary.strings.append((line, value, table))
+            elif isinstance(value, str) and (named := prefixed_id(value)) is not None:
+                table = self.table_ids[-1] if self.table_ids else 0  # ``//pretrained/org/x``
+                self.summary.strings.append((line, named, table))
             elif isinstance(value, str) and self._in_list() and _NAME_SHAPED.fullmatch(value):
                 self.summary.strings.append((line, value, self.table_ids[-1]))  # choices
             return (
