@@ -221,3 +221,20 @@ def test_configs_hub_id_rules() -> None:
     assert is_hub_id("Qwen/Qwen2.5-7B")
     assert not detect("c.yaml", "model_name_or_path: my-models/bert\n")  # a project folder
     assert not is_hub_id("org--x/name")
+
+
+def test_an_architecture_key_names_the_weights_its_library_downloads() -> None:
+    from tests.scan.helpers import scan_text
+
+    config = """
+        train:
+          perceptual_opt:
+            type: PerceptualLoss
+            vgg_type: vgg19
+          other_opt:
+            vgg_type: vgg99
+    """
+    refs = scan_text("options/train.yml", config)
+    assert [(r.line, r.model, r.hub, r.library) for r in refs] == [
+        (5, "torchvision/vgg19:legacy", "url", "torchvision")
+    ]

@@ -29,6 +29,7 @@ import yaml
 from ptmlock.models import Reference
 from ptmlock.scan.detectors.interface import Candidate, Detector, FileFacts
 from ptmlock.scan.detectors.shapes import (
+    ARCHITECTURE_KEYS,
     CHILD_KEYS,
     REVISION_KEYS,
     guess_library,
@@ -76,6 +77,7 @@ class _Hit:
     group: str | None = None
     revision: str | None = None
     env: str | None = None  # the environment variable it sets, in an ``environment:`` list
+    library: str | None = None  # an architecture whose weights this library downloads
 
 
 class ConfigDetector(Detector):
@@ -83,7 +85,8 @@ class ConfigDetector(Detector):
 
     name = "configs"
     markers = (b"model", b"Model", b"MODEL", b"checkpoint", b"tokenizer", b"repo_id", b"http",
-               b"environment", b"tower", b"ckpt", b"encoder")  # fmt: skip
+               b"environment", b"tower", b"ckpt", b"encoder",
+               *(key.encode() for key in ARCHITECTURE_KEYS))  # fmt: skip
 
     def handles(self, relpath: str) -> bool:
         lowered = relpath.lower()
@@ -137,6 +140,11 @@ def _unique(references: list[Reference]) -> list[Reference]:
 
 
 def _reference(relpath: str, line: int, hit: _Hit) -> Reference:
+    if hit.library is not None:
+        return Reference(
+            file=relpath, line=line, hub="url", model=hit.value, api=f"config:{hit.key}",
+            how="config", confidence="medium", library=hit.library,
+        )  # fmt: skip
     if is_ollama_tag(hit.value):
         return Reference(
             file=relpath, line=line, hub="other", model=ollama_id(hit.value),
@@ -223,6 +231,11 @@ def _walk(node: Any, path: tuple[str, ...], in_model: bool, env: bool = False) -
         dotted = ".".join((*path, key))
         if in_environment and (single := _string(value)) is not None:
             yield from _env_hits(key, value, (*path, key))
+        elif normalized in ARCHITECTURE_KEYS and (single := _string(value)) is not None:
+            library, names = ARCHITECTURE_KEYS[normalized]
+            if names.fullmatch(single[0]):
+                model = f"{library}/{single[0]}:legacy"
+                yield _Hit(dotted, model, single[1], library=library)
         elif isinstance(value, dict) and family_of(key)[0] is not None:  # ``t5: {name: t5-base}``
             yield from _walk(value, (*path, key), in_model=True)
         elif is_model_key(normalized) or (in_model and normalized in CHILD_KEYS):

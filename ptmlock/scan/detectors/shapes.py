@@ -10,6 +10,7 @@ import re
 from ptmlock.scan.families import family_of, is_legacy_canonical
 
 __all__ = [
+    "ARCHITECTURE_KEYS",
     "CHILD_KEYS",
     "REVISION_KEYS",
     "guess_library",
@@ -41,6 +42,12 @@ _MODEL_SUFFIXES = (
 # keys that name the model inside a model-shaped table: ``model: {name: org/x, revision: v1}``
 CHILD_KEYS = frozenset({"name", "id", "name_or_path", "repo", "pretrained", "path", "hub_id"})
 REVISION_KEYS = ("revision", "model_revision", "hub_revision")
+# config keys a library reads as an architecture whose pretrained weights it downloads: key ->
+# (library, the names it accepts); the weights are that library's (``torchvision/vgg19:legacy``)
+ARCHITECTURE_KEYS: dict[str, tuple[str, re.Pattern[str]]] = {
+    # basicsr's PerceptualLoss / VGGFeatureExtractor: torchvision's ImageNet VGG weights
+    "vgg_type": ("torchvision", re.compile(r"vgg(?:11|13|16|19)(?:_bn)?")),
+}
 
 # -- which values are Hub ids ---------------------------------------------------------------------
 _HUB_ID = re.compile(r"(?:[A-Za-z0-9][\w.-]{0,95}/)?[A-Za-z0-9][\w.-]{0,95}", re.ASCII)
