@@ -5,7 +5,8 @@
 - ``url``: torch's checkpoint folder, ``$TORCH_HOME/hub/checkpoints/<file name>``, where
   ``torch.hub.load_state_dict_from_url`` looks before downloading.
 
-Install and verify ask a Layout; they never build these paths themselves.
+Install and verify ask a Layout; they never build these paths themselves. Every folder a
+placement writes into is made through its ``within`` (confine.py): it must resolve inside its root.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ptmlock.cache import ModelCache, VerifiedRecord
+from ptmlock.confine import Confinement
 from ptmlock.env import hf_cache_dir
 from ptmlock.errors import UnsafePathError
 from ptmlock.lockfile import safe_relpath
@@ -41,6 +43,7 @@ class Placement:
     record: VerifiedRecord
     opened: Path  # the path the application opens (a link to ``final``, or ``final`` itself)
     link_target: str | None  # when ``opened`` is a link: its relative target
+    within: Confinement  # the root every folder above must resolve inside
 
     @property
     def partial(self) -> Path:
@@ -54,6 +57,8 @@ class Layout:
     def __init__(self, hf_cache: Path | None = None, torch_dir: Path | None = None) -> None:
         self.hf_cache = hf_cache or hf_cache_dir()
         self.torch_dir = torch_dir or torch_checkpoints_dir()
+        self.hf_within = Confinement(self.hf_cache)
+        self.torch_within = Confinement(self.torch_dir)
         self._records: dict[Path, VerifiedRecord] = {}
         self._lock = threading.Lock()
 
@@ -67,6 +72,7 @@ class Layout:
             record=self._record(cache.repo),
             opened=cache.snapshot(model.revision, file.path),
             link_target=cache.link_target(model.revision, file.path, file.sha256),
+            within=self.hf_within,
         )
 
     def _place_url(self, file: LockedFile) -> Placement:
@@ -79,6 +85,7 @@ class Layout:
             record=self._record(self.torch_dir),
             opened=final,
             link_target=None,
+            within=self.torch_within,
         )
 
     def _record(self, folder: Path) -> VerifiedRecord:
@@ -88,5 +95,8 @@ class Layout:
             return self._records[folder]
 
     def save(self) -> None:
-        for record in list(self._records.values()):
+        for folder, record in list(self._records.items()):
+            if record.dirty:
+                within = self.torch_within if folder == self.torch_dir else self.hf_within
+                within.folder(folder)
             record.save()
