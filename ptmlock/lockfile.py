@@ -37,6 +37,7 @@ __all__ = [
 SUPPORTED_VERSION = 1
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$|^[0-9a-f]{64}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # model ids by hub: Hugging Face's own rule (huggingface_hub ``validate_repo_id``: one or two
 # names of letters, digits, ``-_.``, not starting or ending with ``-``/``.``, no ``--``/``..``, at
 # most 96 characters); GitHub's owner/repo; an http(s) URL without spaces or control characters
@@ -86,7 +87,16 @@ def _get(data: Mapping[str, Any], key: str, kind: type[T], path: str) -> T:
             f"{path}.{key}".lstrip("."),
             f"Unexpected type {type(value).__name__} (expected {kind.__name__})",
         )
+    if isinstance(value, str):
+        _check_text(value, f"{path}.{key}".lstrip("."))
     return value
+
+
+def _check_text(value: str, path: str) -> None:
+    """Lock strings are one line of text: a control character (a NUL, which no XML export can
+    hold, a newline, an escape sequence for the terminal) is refused."""
+    if bad := _CONTROL.search(value):
+        raise _Invalid(path, f"Control character {bad.group()!r} in a string")
 
 
 def _require(data: Mapping[str, Any], key: str, kind: type[T], path: str) -> T:
@@ -102,6 +112,7 @@ def _str_list(data: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
     for i, item in enumerate(items):
         if not isinstance(item, str):
             raise _Invalid(f"{path}.{key}[{i}]", f"Unexpected type {type(item).__name__}")
+        _check_text(item, f"{path}.{key}[{i}]")
     return tuple(items)
 
 
