@@ -211,12 +211,17 @@ class RawGet(OpenFile):
             try:
                 connection.request("GET", target, headers=sent)
                 self._sock = connection.sock
+                response: http.client.HTTPResponse | None = None
                 with guarded(self._sock, self._stall) as guard:
                     try:
-                        return connection.getresponse()
+                        response = connection.getresponse()
                     except (OSError, http.client.HTTPException):
                         if not guard.fired:
                             raise
+                if response is not None and not guard.fired:  # (cut off, a head can look whole)
+                    return response
+                if response is not None:
+                    response.close()
                 _drop(url)
                 raise self._stalled(url, "its response")
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
@@ -245,9 +250,11 @@ class RawGet(OpenFile):
             except (OSError, http.client.HTTPException) as exc:
                 _drop(self._final_url)
                 if guard.fired:
+                    self._response.close()
                     raise self._stalled(self._final_url, "the next bytes") from None
                 raise _transport_error(self._final_url, exc) from None
         if guard.fired:
+            self._response.close()
             _drop(self._final_url)
             raise self._stalled(self._final_url, "the next bytes")
         return got
