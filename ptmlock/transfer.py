@@ -39,7 +39,15 @@ from ptmlock.limits import STALL_SECONDS
 from ptmlock.retry import TRANSIENT_STATUS, retry_after
 from ptmlock.stall import guarded
 
-__all__ = ["CREDENTIAL_HEADERS", "USER_AGENT", "Failure", "RawGet", "same_origin", "status_error"]
+__all__ = [
+    "CREDENTIAL_HEADERS",
+    "USER_AGENT",
+    "Failure",
+    "RawGet",
+    "proxy_for",
+    "same_origin",
+    "status_error",
+]
 
 USER_AGENT = f"ptmlock/{__version__}"
 MAX_REDIRECTS = 10
@@ -153,6 +161,15 @@ def _proxy_authorization(user: str | None, password: str | None) -> dict[str, st
         return {}
     pair = f"{unquote(user)}:{unquote(password or '')}".encode()
     return {"Proxy-Authorization": f"Basic {base64.b64encode(pair).decode()}"}
+
+
+def proxy_for(url: str) -> str | None:
+    """``host:port`` of the proxy the environment routes ``url`` through (no credentials)."""
+    proxy = _key(url)[2]
+    if not proxy:
+        return None
+    via = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    return f"{via.hostname}:{via.port}" if via.port else str(via.hostname)
 
 
 def _drop(url: str) -> None:
@@ -305,11 +322,10 @@ def _transport_error(url: str, exc: BaseException) -> errors.PtmlockError:
         )
     if isinstance(exc, ConnectionRefusedError | socket.gaierror):
         origin = "://".join(_origin(url))
-        proxy = _key(url)[2]
-        if proxy:  # the proxy is what did not answer, not the hub behind it
-            via = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        proxy = proxy_for(url)
+        if proxy is not None:  # the proxy is what did not answer, not the hub behind it
             return errors.HubUnreachableError(
-                f"cannot reach the proxy {via.hostname}:{via.port} (for {origin})",
+                f"cannot reach the proxy {proxy} (for {origin})",
                 hint="check https_proxy / http_proxy (or add the host to no_proxy)",
             )
         return errors.HubUnreachableError(f"cannot reach {origin}", hint="check the network")

@@ -48,7 +48,7 @@ from ptmlock.retry import (
     call_with_retries,
     retry_after,
 )
-from ptmlock.transfer import RawGet, status_error
+from ptmlock.transfer import RawGet, proxy_for, status_error
 
 __all__ = ["HuggingFaceHub"]
 
@@ -275,6 +275,12 @@ class HuggingFaceHub(Hub):
                 return errors.TransientHubError(message, retry_after=retry_after(headers))
             return errors.HubError(message)
         if isinstance(exc, httpx2.ConnectError | httpx2.ConnectTimeout):
+            proxy = proxy_for(self.endpoint)
+            if proxy is not None:  # the proxy is what did not answer, not the hub behind it
+                return errors.HubUnreachableError(
+                    f"cannot reach the proxy {proxy} (for {self.endpoint}, {model_id})",
+                    hint="check https_proxy / http_proxy (or add the host to no_proxy)",
+                )
             return errors.HubUnreachableError(
                 f"cannot reach {self.endpoint} for {model_id}",
                 hint="check HF_ENDPOINT and the network",
