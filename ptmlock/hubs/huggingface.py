@@ -227,9 +227,17 @@ class HuggingFaceHub(Hub):
         except httpx2.HTTPError as exc:
             raise self._translate(model_id, exc) from None
         if response.status_code >= 400:
-            try:
-                response.read()
-                hf_raise_for_status(response)
+            try:  # the error's body read bounded too, then given whole to huggingface_hub
+                body = read_body(response, f"an error answer for {model_id} on {self.endpoint}")
+                kept = [
+                    (k, v)
+                    for k, v in response.headers.multi_items()
+                    if k.lower() not in ("content-encoding", "content-length")
+                ]
+                read = httpx2.Response(
+                    response.status_code, headers=kept, content=body, request=request
+                )
+                hf_raise_for_status(read)
             except Exception as exc:
                 raise self._translate(model_id, exc) from None
             finally:

@@ -35,6 +35,11 @@ def _gzip_bomb(handler: Handler) -> None:
     handler.send(200, gzip.compress(answer, 9), Content_Encoding="gzip")
 
 
+def _gzip_bomb_error(handler: Handler) -> None:
+    answer = json.dumps({"error": "0" * (32 << 20)}).encode()
+    handler.send(404, gzip.compress(answer, 9), Content_Encoding="gzip")
+
+
 def _one_byte_at_a_time(handler: Handler) -> None:
     answer = json.dumps(model_info()).encode()
     head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(answer)}\r\n\r\n".encode()
@@ -46,9 +51,10 @@ def _one_byte_at_a_time(handler: Handler) -> None:
     ("script", "env", "message"),
     [
         (_gzip_bomb, "PTMLOCK_MAX_ANSWER_BYTES", "larger than 1.0MB once decompressed"),
+        (_gzip_bomb_error, "PTMLOCK_MAX_ANSWER_BYTES", "larger than 1.0MB once decompressed"),
         (_one_byte_at_a_time, "PTMLOCK_ANSWER_SECONDS", "did not arrive whole within 1 s"),
     ],
-    ids=["gzip bomb", "slow answer"],
+    ids=["gzip bomb", "gzip bomb in an error", "slow answer"],
 )
 def test_a_hub_answer_past_its_bounds_is_refused_naming_the_server(
     monkeypatch: pytest.MonkeyPatch, script: object, env: str, message: str
