@@ -4,7 +4,8 @@ A socket timeout bounds one ``recv``, not a whole read: a server that sends one 
 seconds keeps every ``recv`` inside its timeout while a 256 KiB read takes days. One watchdog
 thread per process holds a deadline per armed socket and shuts the socket down when its deadline
 passes; the blocked read then ends at once, and the caller, seeing ``fired``, reports a stall.
-Arming and disarming cost a lock and a dict operation, so every buffer of a download is guarded.
+Arming and disarming cost a lock and a dict operation, so every buffer of a download is guarded;
+the thread ends when it finds nothing armed.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ class _Watchdog:
             tick.wait(_TICK)
             now = time.monotonic()
             with self._lock:
+                if not self._armed:  # nothing to watch: end; the next arm starts a new thread
+                    self._thread = None
+                    return
                 late = [k for k, (deadline, _, _) in self._armed.items() if deadline <= now]
                 expired = [self._armed.pop(k) for k in late]
             for _, sock, guard in expired:
