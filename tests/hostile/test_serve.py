@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,18 @@ def test_serve_on_every_address_needs_its_url(
 ) -> None:
     code = main(["serve", str(tmp_path), "--host", "0.0.0.0"])
     assert code == 2 and "--url" in capsys.readouterr().err
+
+
+@pytest.mark.timeout(60)
+def test_serve_answers_for_a_card_holding_a_yaml_bomb(
+    store: RepoStore, mirror: MirrorServer
+) -> None:
+    laughs = "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 12))
+    card = b"---\nlicense: mit\nloop: &l [*l]\na0: &a0 [x]\n" + laughs.encode() + b"---\n"
+    make_transformers_repo(store, "org/m", extra={"README.md": card})
+    host, port = mirror.url.removeprefix("http://").split(":")
+    with contextlib.closing(http.client.HTTPConnection(host, int(port), timeout=30)) as c:
+        c.request("GET", "/api/models/org/m")
+        answer = c.getresponse()
+        info = json.loads(answer.read())
+    assert answer.status == 200 and not info.get("cardData")
