@@ -1,9 +1,9 @@
-"""The whole ptmlock job on the bundled example, with no internet.
+"""The whole ptmlock job on the bundled example, with no internet, through the CLI.
 
-1. build the example's model repos and serve them with ptmlock's Hub-compatible mirror
-   on 127.0.0.1 (standing in for huggingface.co);
-2. `ptmlock scan` the application in examples/app and write out/ptm.lock;
-3. `ptmlock install` (then again: nothing to do), `ptmlock verify`;
+1. commit the example's model repos into a mirror folder with `ptmlock mirror add` and serve
+   it with `ptmlock serve` on 127.0.0.1 (standing in for huggingface.co);
+2. `ptmlock scan` the application in examples/app and write out/ptm.lock; `ptmlock check`;
+3. `ptmlock install --locked` (then again: nothing to do), `ptmlock verify`;
 4. `ptmlock export` a CycloneDX ML-BOM;
 5. prove the application would load every model with HF_HUB_OFFLINE=1.
 
@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import shlex
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -23,10 +26,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from hub_repos import build  # noqa: E402
+from hub_repos import write_folders  # noqa: E402
 
 from ptmlock.lockfile import read_lock  # noqa: E402
-from ptmlock.mirror import MirrorServer  # noqa: E402
 
 OFFLINE_CHECK = """
 import sys
@@ -41,9 +43,34 @@ for model in lock.models:
 """
 
 
+def shown(path: Path) -> str:
+    """A path as the user would type it from the repository root."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def run(env: dict[str, str], *args: str) -> None:
-    print(f"\n$ ptmlock {' '.join(args)}", flush=True)
+    print(f"\n$ ptmlock {shlex.join(args)}", flush=True)
     subprocess.run([sys.executable, "-m", "ptmlock", *args], env=env, check=True, cwd=ROOT)
+
+
+def serve(env: dict[str, str], mirror: str) -> tuple[subprocess.Popen[str], str]:
+    """`ptmlock serve` on a free port; returns the process and the URL it printed."""
+    print(f"\n$ ptmlock serve {mirror} --port 0 &", flush=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ptmlock", "serve", mirror, "--port", "0"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None
+    line = server.stdout.readline()
+    print(line, end="", flush=True)
+    found = re.search(r"at (http://\S+)", line)
+    if found is None:
+        server.kill()
+        raise SystemExit(f"ptmlock serve did not start: {line!r}")
+    return server, found.group(1)
 
 
 def main(argv: list[str]) -> int:
@@ -52,35 +79,37 @@ def main(argv: list[str]) -> int:
     out = parser.parse_args(argv).out.resolve()
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    store = build(out / "mirror")
-    with MirrorServer(store) as server:
-        env = dict(os.environ)
-        env.update(
-            HF_ENDPOINT=server.url, HF_HOME=str(out / "hf-home"), HF_HUB_DISABLE_TELEMETRY="1"
-        )
-        env.pop("HF_TOKEN", None)
-        env.pop("HF_HUB_OFFLINE", None)
-        print(f"mirror of {len(store.repos())} model repos serving at {server.url}")
-        lock = str(out / "ptm.lock")
+    env = dict(os.environ)
+    env.update(HF_HOME=str(out / "hf-home"), HF_HUB_DISABLE_TELEMETRY="1")
+    env.pop("HF_TOKEN", None)
+    env.pop("HF_HUB_OFFLINE", None)
+    mirror = shown(out / "mirror")
+    for revision, folder in write_folders(out / "repos"):
+        tags = [arg for tag in revision.tags for arg in ("--tag", tag)]
+        args = ["mirror", "add", mirror, revision.repo_id, shown(folder), *tags]
+        run(env, *args, "--message", revision.message)
+    server, url = serve(env, mirror)
+    try:
+        env["HF_ENDPOINT"] = url
+        lock = shown(out / "ptm.lock")
         run(env, "scan", "examples/app", "--lock", lock)
-        run(env, "install", "--lock", lock)
+        run(env, "check", "examples/app", "--lock", lock)
+        run(env, "install", "--locked", "--lock", lock, "--project", "examples/app")
         run(env, "install", "--lock", lock)
         run(env, "verify", "--lock", lock)
-        run(
-            env,
-            "export",
-            "--lock",
-            lock,
-            "--format",
-            "cyclonedx-json",
-            "-o",
-            str(out / "models.cdx.json"),
-        )
+        bom = shown(out / "models.cdx.json")
+        run(env, "export", "--lock", lock, "--format", "cyclonedx-json", "-o", bom)
+    finally:
+        server.send_signal(signal.SIGINT)  # what Ctrl-C sends: the server stops cleanly
+        server.wait(timeout=30)
     offline = env | {"HF_HUB_OFFLINE": "1", "HF_ENDPOINT": "http://127.0.0.1:9"}
     print("\n$ HF_HUB_OFFLINE=1 (the application's own loading calls, mirror stopped)")
-    subprocess.run([sys.executable, "-c", OFFLINE_CHECK, lock], env=offline, check=True)
-    models = read_lock(Path(lock)).models
-    print(f"\ndone: {len(models)} models locked in {lock}, installed, verified, exported to {out}")
+    subprocess.run([sys.executable, "-c", OFFLINE_CHECK, lock], env=offline, check=True, cwd=ROOT)
+    models = read_lock(ROOT / lock).models
+    print(
+        f"\ndone: {len(models)} models locked in {lock}, installed, verified, exported to "
+        f"{shown(out)}/"
+    )
     return 0
 
 

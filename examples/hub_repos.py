@@ -1,8 +1,10 @@
-"""Build the tiny model repos the example application loads, into a ptmlock mirror folder.
+"""The tiny model repos the example application loads, as folders of files to commit.
 
 Each repo has the shape its real counterpart has on the Hub (several weight formats, model
 cards with licence and lineage, tags), with tiny deterministic files, so `ptmlock serve` can
-stand in for huggingface.co with no network. Run: python examples/hub_repos.py OUT_DIR
+stand in for huggingface.co with no network. ``write_folders`` writes one folder per revision
+(the demo commits them with `ptmlock mirror add`, as a user would); ``build`` commits them
+straight into a mirror folder. Run: python examples/hub_repos.py OUT_DIR
 """
 
 from __future__ import annotations
@@ -11,9 +13,20 @@ import hashlib
 import json
 import struct
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from ptmlock.mirror import RepoStore
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One commit of one repo: its files, message and tags."""
+
+    repo_id: str
+    files: dict[str, bytes]
+    message: str = "Initial commit"
+    tags: tuple[str, ...] = ()
 
 
 def _noise(label: str, size: int) -> bytes:
@@ -75,14 +88,19 @@ def _bert(label: str, **card: object) -> dict[str, bytes]:
     }
 
 
-def build(root: Path) -> RepoStore:
-    store = RepoStore(root)
-    store.commit(
-        "ptmlock-demo/tiny-bert",
-        _bert(
-            "tiny-bert", license="apache-2.0", library_name="transformers", pipeline_tag="fill-mask"
-        ),
-    )
+def revisions() -> list[Revision]:
+    """Every commit of every repo, oldest first."""
+    out = [
+        Revision(
+            "ptmlock-demo/tiny-bert",
+            _bert(
+                "tiny-bert",
+                license="apache-2.0",
+                library_name="transformers",
+                pipeline_tag="fill-mask",
+            ),
+        )
+    ]
     sentiment = _bert(
         "tiny-sentiment",
         license="mit",
@@ -91,10 +109,9 @@ def build(root: Path) -> RepoStore:
         base_model="ptmlock-demo/tiny-bert",
         datasets=["imdb"],
     )
-    first = store.commit("ptmlock-demo/tiny-sentiment", sentiment, message="v1.0")
-    store.tag("ptmlock-demo/tiny-sentiment", "v1.0", first)
+    out.append(Revision("ptmlock-demo/tiny-sentiment", dict(sentiment), "v1.0", ("v1.0",)))
     sentiment["model.safetensors"] = _safetensors("tiny-sentiment-2", {"embeddings": [64, 32]})
-    store.commit("ptmlock-demo/tiny-sentiment", sentiment, message="Retrain on more data")
+    out.append(Revision("ptmlock-demo/tiny-sentiment", sentiment, "Retrain on more data"))
 
     embed = _bert(
         "mini-embed",
@@ -115,32 +132,36 @@ def build(root: Path) -> RepoStore:
         "1_Pooling/config.json": _json({"pooling_mode_mean_tokens": True}),
         "onnx/model.onnx": b"\x08\x07" + _noise("mini-embed.onnx", 50_000),
     }
-    store.commit("ptmlock-demo/mini-embed", embed)
+    out.append(Revision("ptmlock-demo/mini-embed", embed))
 
-    store.commit(
-        "ptmlock-demo/tiny-llm-gguf",
-        {
-            "README.md": _card(
-                license="other",
-                license_name="tiny-llm-license",
-                base_model="ptmlock-demo/tiny-llm",
-                tags=["gguf"],
-            ),
-            "tiny-llm.Q4_K_M.gguf": b"GGUF" + _noise("q4", 300_000),
-            "tiny-llm.Q8_0.gguf": b"GGUF" + _noise("q8", 600_000),
-        },
+    out.append(
+        Revision(
+            "ptmlock-demo/tiny-llm-gguf",
+            {
+                "README.md": _card(
+                    license="other",
+                    license_name="tiny-llm-license",
+                    base_model="ptmlock-demo/tiny-llm",
+                    tags=["gguf"],
+                ),
+                "tiny-llm.Q4_K_M.gguf": b"GGUF" + _noise("q4", 300_000),
+                "tiny-llm.Q8_0.gguf": b"GGUF" + _noise("q8", 600_000),
+            },
+        )
     )
-    store.commit(
-        "ptmlock-demo/tiny-t5",
-        {
-            "README.md": _card(library_name="transformers", pipeline_tag="summarization"),
-            "config.json": _json(
-                {"architectures": ["T5ForConditionalGeneration"], "model_type": "t5"}
-            ),
-            "spiece.model": _noise("spiece", 4_000),
-            "tokenizer_config.json": _json({"model_max_length": 512}),
-            "model.safetensors": _safetensors("tiny-t5", {"shared": [128, 32]}),
-        },
+    out.append(
+        Revision(
+            "ptmlock-demo/tiny-t5",
+            {
+                "README.md": _card(library_name="transformers", pipeline_tag="summarization"),
+                "config.json": _json(
+                    {"architectures": ["T5ForConditionalGeneration"], "model_type": "t5"}
+                ),
+                "spiece.model": _noise("spiece", 4_000),
+                "tokenizer_config.json": _json({"model_max_length": 512}),
+                "model.safetensors": _safetensors("tiny-t5", {"shared": [128, 32]}),
+            },
+        )
     )
     sd_parts = {
         "unet": "diffusion_pytorch_model",
@@ -161,7 +182,30 @@ def build(root: Path) -> RepoStore:
         sd[f"{part}/config.json"] = _json({"_class_name": part})
         sd[f"{part}/{weights}.safetensors"] = _safetensors(f"sd-{part}", {"w": [64, 64]})
         sd[f"{part}/{weights}.fp16.safetensors"] = _noise(f"sd-{part}-fp16", 8_000)
-    store.commit("ptmlock-demo/tiny-sd", sd)
+    out.append(Revision("ptmlock-demo/tiny-sd", sd))
+    return out
+
+
+def write_folders(root: Path) -> list[tuple[Revision, Path]]:
+    """Each revision's files under ``root/<org>/<name>/<n>/``, for `ptmlock mirror add`."""
+    written: list[tuple[Revision, Path]] = []
+    for revision in revisions():
+        number = 1 + sum(1 for earlier, _ in written if earlier.repo_id == revision.repo_id)
+        folder = root / revision.repo_id / f"commit-{number}"
+        for name, data in revision.files.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(data)
+        written.append((revision, folder))
+    return written
+
+
+def build(root: Path) -> RepoStore:
+    """Commit every revision straight into a mirror folder at ``root``."""
+    store = RepoStore(root)
+    for revision in revisions():
+        commit = store.commit(revision.repo_id, revision.files, message=revision.message)
+        for tag in revision.tags:
+            store.tag(revision.repo_id, tag, commit)
     return store
 
 

@@ -50,6 +50,7 @@ from ptmlock.hubs.interface import Hub, OpenFile
 from ptmlock.layout import Layout, Placement
 from ptmlock.lockfile import safe_relpath
 from ptmlock.models import Lock, LockedFile, LockedModel
+from ptmlock.named import check_embedded
 from ptmlock.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
 from ptmlock.sizes import human_size
 from ptmlock.sources.interface import Source
@@ -122,6 +123,10 @@ def install(
     started = time.monotonic()
     layout = Layout(cache_dir, torch_dir)
     get_hub = hubs.__getitem__ if isinstance(hubs, Mapping) else hubs
+    for model in lock.models:  # a lock whose sha256 disagrees with the library's own hash
+        if model.hub == "url":
+            for file in model.files:
+                check_embedded(model.id, file.sha256)
     work = [_Job(m, f, layout.place(m, f)) for m in lock.models for f in m.files]
     with _local_io(layout.hf_cache):
         if offline:
@@ -136,6 +141,8 @@ def install(
         for model in lock.models:
             if model.hub == "huggingface":
                 _write_ref(ModelCache(layout.hf_cache, model.id), model, layout.hf_within)
+            elif model.hub == "pytorch_hub":
+                _trust(layout.torch_hub / "trusted_list", model.id.replace("/", "_", 1))
             if target is not None:
                 _materialize(layout, model, target)
     report.files.sort(key=lambda r: (r.model, r.path))
@@ -358,6 +365,20 @@ def _link(path: Path, target: str, within: Confinement) -> None:
     tmp.unlink(missing_ok=True)
     tmp.symlink_to(target)
     tmp.replace(path)
+
+
+def _trust(trusted_list: Path, owner_repo: str) -> None:
+    """Add ``owner_repo`` to torch.hub's ``trusted_list`` (what ``trust_repo=True`` writes), so
+    ``trust_repo="check"`` does not prompt for a repo the lock pins; torch.hub already trusts
+    a repo whose folder it finds, this says so for the whole repo."""
+    try:
+        known = trusted_list.read_text(encoding="utf-8").split()
+    except FileNotFoundError:
+        known = []
+    if owner_repo not in known:
+        refuse_link(trusted_list)  # appending through a planted link would write elsewhere
+        with trusted_list.open("a", encoding="utf-8") as out:
+            out.write(owner_repo + "\n")
 
 
 def _write_ref(cache: ModelCache, model: LockedModel, within: Confinement) -> None:

@@ -53,6 +53,8 @@ T = TypeVar("T")
 _OPTIONAL_FIELDS: tuple[tuple[str, str, type], ...] = (
     ("requested", "requested", str),
     ("endpoint", "endpoint", str),
+    ("branch", "branch", str),
+    ("entries", "entries", list),
     ("used_by", "used_by", list),
     ("loaders", "loaders", list),
     ("group", "group", str),
@@ -70,7 +72,7 @@ _OPTIONAL_FIELDS: tuple[tuple[str, str, type], ...] = (
     ("card_sha256", "card_sha256", str),
 )
 _MODEL_KEYS = {"hub", "id", "revision", "file", "base_model"} | {k for _, k, _ in _OPTIONAL_FIELDS}
-_FILE_KEYS = {"path", "size", "sha256", "url"}
+_FILE_KEYS = {"path", "size", "sha256", "url", "resolved_url"}
 
 
 class _Invalid(Exception):
@@ -136,7 +138,8 @@ def _file_from_dict(data: Any, path: str) -> LockedFile:
     if not _SHA256.match(sha):
         raise _Invalid(f"{path}.sha256", "Not a lowercase hex sha256")
     url = _get(data, "url", str, path) if "url" in data else None
-    return LockedFile(path=rel, size=size, sha256=sha, url=url)
+    resolved = _get(data, "resolved_url", str, path) if "resolved_url" in data else None
+    return LockedFile(path=rel, size=size, sha256=sha, url=url, resolved_url=resolved)
 
 
 def _base_from_dict(data: Any, path: str) -> BaseModelRef:
@@ -184,13 +187,14 @@ def _model_from_dict(data: Any, path: str) -> LockedModel:
 def lock_from_dict(data: Mapping[str, Any]) -> Lock:
     """Build a Lock from its parsed form; raises LockFileError naming the bad key."""
     try:
-        _check_unknown(data, {"version", "model"}, "")
         version = _require(data, "version", int, "")
-        if version > SUPPORTED_VERSION:
-            raise _Invalid(
-                "version",
-                f"Lock version {version} is newer than this ptmlock supports ({SUPPORTED_VERSION})",
+        if version > SUPPORTED_VERSION:  # before anything else: newer locks may have new keys
+            raise LockFileError(
+                f"Lock version {version} is newer than this ptmlock supports "
+                f"({SUPPORTED_VERSION}) in 'version'",
+                hint="upgrade ptmlock (pip install -U ptmlock): a newer ptmlock wrote this lock",
             )
+        _check_unknown(data, {"version", "model"}, "")
         if version < 1:
             raise _Invalid("version", f"Invalid lock version {version}")
         models = _get(data, "model", list, "") if "model" in data else []
@@ -222,6 +226,7 @@ def lock_to_dict(lock: Lock) -> dict[str, Any]:
             entry["file"] = [
                 {"path": f.path, "size": f.size, "sha256": f.sha256}
                 | ({"url": f.url} if f.url else {})
+                | ({"resolved_url": f.resolved_url} if f.resolved_url else {})
                 for f in sorted(model.files, key=lambda f: f.path)
             ]
         out_models.append(entry)
@@ -273,7 +278,8 @@ def loads_lock(text: str, *, source: str = "ptm.lock") -> Lock:
     except LockFileError as exc:
         line = _line_of(text, str(exc))
         where = f"{source}:{line}" if line else source
-        raise LockFileError(f"{where}: {exc}", hint="re-create it with `ptmlock scan`") from None
+        hint = exc.hint or "re-create it with `ptmlock scan`"
+        raise LockFileError(f"{where}: {exc}", hint=hint) from None
 
 
 def read_lock(path: Path) -> Lock:

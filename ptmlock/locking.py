@@ -15,11 +15,12 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
+from ptmlock.errors import RevisionNotFoundError
 from ptmlock.hubs.interface import Hub
 from ptmlock.hubs.selection import recorded_selection
 from ptmlock.models import Lock, LockedModel, ModelRequest, Reference
 
-__all__ = ["Drift", "LockResult", "lock_drift", "lock_references", "requests_from_references"]
+__all__ = ["LockResult", "lock_references", "requests_from_references"]
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +93,12 @@ def lock_references(
             if (old.libraries, old.patterns) == wanted:
                 return _refresh(old, request), False
             pinned = replace(request, requested=old.revision)
-            fresh = hubs(request.hub).resolve(pinned)
-            return replace(fresh, requested=request.requested), True
-        return hubs(request.hub).resolve(request), True
+            fresh = _resolve(hubs, pinned, "the commit the lock pins")
+            # the branch a ref-less torch.hub repo was found on stays what it was
+            return replace(fresh, requested=request.requested, branch=old.branch), True
+        return _resolve(
+            hubs, request, "asked for at " + (", ".join(request.used_by[:3]) or "?")
+        ), True
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         pinned = list(pool.map(pin, supported))
@@ -107,6 +111,19 @@ def lock_references(
         unsupported=unsupported,
         resolved=tuple(model.id for model, asked in pinned if asked),
     )
+
+
+def _resolve(hubs: Callable[[str], Hub], request: ModelRequest, where: str) -> LockedModel:
+    """Pin ``request``; a missing revision is named, with where the project asks for it."""
+    try:
+        return hubs(request.hub).resolve(request)
+    except RevisionNotFoundError as exc:
+        raise RevisionNotFoundError(
+            f"{exc} {request.requested!r} ({where})",
+            hint="name a branch, tag or commit the model has, or run `ptmlock scan --upgrade-model`"
+            if where.startswith("the commit")
+            else "name a branch, tag or commit the model has",
+        ) from None
 
 
 def _previous_entry(previous: Lock | None, request: ModelRequest) -> LockedModel | None:
@@ -133,47 +150,3 @@ def _sort_key(key: tuple[str, str, str | None]) -> tuple[str, str, str]:
 def _location_key(location: str) -> tuple[str, int]:
     file, _, line = location.rpartition(":")
     return (file, int(line) if line.isdigit() else 0)
-
-
-@dataclass(frozen=True, slots=True)
-class Drift:
-    """One way a lock differs from what the code needs now (``scan --check``)."""
-
-    change: str  # added | removed | changed
-    hub: str
-    id: str
-    detail: str  # what changed, or where the code uses it
-
-    def __str__(self) -> str:
-        return f"{self.change} {self.hub}:{self.id}: {self.detail}"
-
-
-def lock_drift(old: Lock | None, new: Lock) -> list[Drift]:
-    """What moving from ``old`` to ``new`` would change, model by model, in lock order."""
-    before = {m.key: m for m in old.models} if old else {}
-    after = {m.key: m for m in new.models}
-    drift = []
-    for key in sorted(before.keys() | after.keys()):
-        was, now = before.get(key), after.get(key)
-        if was == now:
-            continue
-        if was is None:
-            assert now is not None
-            drift.append(Drift("added", *key, "used by " + (", ".join(now.used_by) or "config")))
-        elif now is None:
-            drift.append(Drift("removed", *key, "no longer used"))
-        else:
-            drift.append(Drift("changed", *key, _what_changed(was, now)))
-    return drift
-
-
-def _what_changed(was: LockedModel, now: LockedModel) -> str:
-    if was.revision != now.revision:
-        return f"revision {was.revision[:12]} -> {now.revision[:12]}"
-    if was.files != now.files:
-        paths = {f.path for f in was.files} ^ {f.path for f in now.files}
-        return "files " + (", ".join(sorted(paths)) if paths else "changed (sizes or hashes)")
-    if was.used_by != now.used_by:
-        return "used by " + (", ".join(now.used_by) or "nothing")
-    fields = [f for f in LockedModel.__dataclass_fields__ if getattr(was, f) != getattr(now, f)]
-    return "recorded " + ", ".join(fields)

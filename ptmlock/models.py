@@ -103,6 +103,7 @@ class LockedFile:
     size: int
     sha256: str
     url: str | None = None  # only for hubs that fetch files by URL (url, pytorch_hub weights)
+    resolved_url: str | None = None  # where ``url`` redirected to when it was locked
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -123,6 +124,9 @@ class LockedModel:
     # None for hubs whose id is already an absolute location, and in locks made before it
     endpoint: str | None = None
     files: tuple[LockedFile, ...] = ()
+    # pytorch_hub: the branch torch.hub picks when the project names no ref (main, else master)
+    branch: str | None = None
+    entries: tuple[str, ...] = ()  # pytorch_hub: the hubconf entry points the project loads
     # where and how the project uses it
     used_by: tuple[str, ...] = ()
     loaders: tuple[str, ...] = ()

@@ -12,6 +12,10 @@ The table is optional; every key in it is optional::
     # `ptmlock push` filled); the hub only when none has a file and hub-fallback is true
     mirrors = ["oci://registry.internal:5000/models"]
     hub-fallback = false
+    # where URLs (download.pytorch.org, GitHub releases, torch.hub repos' weights) are fetched
+    # from: the longest matching prefix is replaced; the lock keeps the original URL
+    # (PTMLOCK_URL_MIRRORS="PREFIX=REPLACEMENT ..." adds to it and wins on the same prefix)
+    url-mirrors = { "https://download.pytorch.org/" = "https://artifacts.internal/pytorch/" }
 
     # models the scan can't see (built at run time, read from a database, ...); each is locked
     # as if a loader named it. Only ``id`` is required.
@@ -55,7 +59,9 @@ logger = logging.getLogger(__name__)
 
 PYPROJECT = "pyproject.toml"
 _MODEL_KEYS = frozenset({"id", "hub", "revision", "patterns", "library"})
-_TOP_KEYS = frozenset({"models", "exclude", "ignore", "mirrors", "hub-fallback"})
+_TOP_KEYS = frozenset({"models", "exclude", "ignore", "mirrors", "hub-fallback", "url-mirrors"})
+# read by ptmlock.audit.policy, validated there
+_AUDIT_KEYS = frozenset({"allowed-licenses", "audit", "signatures"})
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -78,6 +84,7 @@ class ProjectConfig:
     ignore: tuple[str, ...] = ()
     mirrors: tuple[str, ...] = ()  # sources for install, tried in order (ptmlock.sources)
     hub_fallback: bool = False  # with mirrors: fetch from the hub what no mirror has
+    url_mirrors: tuple[tuple[str, str], ...] = ()  # URL prefix -> replacement (url_mirrors.py)
 
 
 def load_config(root: Path) -> ProjectConfig:
@@ -99,7 +106,7 @@ def parse_config(table: object) -> ProjectConfig:
     """Validate the ``[tool.ptmlock]`` table (already parsed) into a ``ProjectConfig``."""
     where = "tool.ptmlock"
     mapping = _expect_table(table, where)
-    _reject_unknown(mapping, _TOP_KEYS, where)
+    _reject_unknown(mapping, _TOP_KEYS | _AUDIT_KEYS, where)
     models = mapping.get("models", [])
     if not isinstance(models, list):
         _fail(f"{where}.models", "expected an array of tables ([[tool.ptmlock.models]])")
@@ -109,7 +116,22 @@ def parse_config(table: object) -> ProjectConfig:
         ignore=_string_list(mapping.get("ignore", []), f"{where}.ignore"),
         mirrors=_string_list(mapping.get("mirrors", []), f"{where}.mirrors"),
         hub_fallback=_boolean(mapping.get("hub-fallback", False), f"{where}.hub-fallback"),
+        url_mirrors=_url_mirrors(mapping.get("url-mirrors", {}), f"{where}.url-mirrors"),
     )
+
+
+def _url_mirrors(value: object, where: str) -> tuple[tuple[str, str], ...]:
+    from ptmlock.url_mirrors import parse_pairs
+
+    table = _expect_table(value, where)
+    for prefix, replacement in table.items():
+        if not isinstance(replacement, str) or any(c.isspace() for c in prefix + replacement):
+            _fail(f"{where}.{prefix!r}", "expected a URL string (no spaces)")
+    try:
+        pairs = parse_pairs(" ".join(f"{k}={v}" for k, v in table.items()), where)
+    except ConfigError as exc:
+        raise ConfigError(f"{PYPROJECT}: {exc}") from None
+    return tuple(sorted(pairs.items()))
 
 
 def _boolean(value: object, where: str) -> bool:

@@ -259,6 +259,17 @@ class RawGet(OpenFile):
         if response.will_close or not response.isclosed():
             _drop(url)
 
+    def header(self, name: str) -> str | None:
+        """A header of the final response (after ``__enter__``)."""
+        assert self._response is not None, "use open_file(...) in a with block"
+        value: str | None = self._response.getheader(name)
+        return value
+
+    @property
+    def final_url(self) -> str:
+        """The URL the redirects ended at (after ``__enter__``)."""
+        return self._final_url
+
     def readinto(self, buffer: memoryview) -> int:
         assert self._response is not None, "use open_file(...) in a with block"
         with guarded(self._sock, self._stall) as guard:

@@ -82,6 +82,31 @@ def test_scan_no_resolve_json_inventory_needs_no_network(
     assert not (project / "ptm.lock").exists()
 
 
+def test_scan_explain_shows_each_hop_to_the_loader_and_writes_no_lock(
+    project: Path, capsys: pytest.CaptureFixture[str], mirror: MirrorServer, hf_env: HfEnv
+) -> None:
+    before = len(mirror.requests)
+    code, out, _ = _run(capsys, "scan", str(project), "--explain", "ORG/ENCODER")
+    assert code == 0 and len(mirror.requests) == before
+    assert out.splitlines() == [
+        "ORG/ENCODER",
+        "  app.py:4: transformers.AutoModel.from_pretrained (constant, medium confidence)",
+        "      app.py:4 BASE = ...",
+        "      app.py:9 transformers.AutoModel.from_pretrained()",
+        "  app.py:4: transformers.AutoTokenizer.from_pretrained (constant, medium confidence)",
+        "      app.py:4 BASE = ...",
+        "      app.py:8 transformers.AutoTokenizer.from_pretrained()",
+    ]
+    code, out, _ = _run(capsys, "scan", str(project), "--explain", "org/llm", "--format", "json")
+    assert code == 0
+    assert [r["chain"] for r in json.loads(out)["references"]] == [
+        ["app.py:11 huggingface_hub.hf_hub_download()"]
+    ]
+    code, out, _ = _run(capsys, "scan", str(project), "--explain", "org/absent")
+    assert code == 1 and "org/absent: not named anywhere" in out
+    assert not (project / "ptm.lock").exists()
+
+
 def test_scan_install_verify_export_flow(
     project: Path, capsys: pytest.CaptureFixture[str], hf_env: HfEnv, store: RepoStore
 ) -> None:
@@ -352,9 +377,8 @@ def test_add_and_ignore_edit_pyproject_and_reject_bad_input(
     pyproject = tmp_path / "pyproject.toml"
     pyproject.write_text('# mine\n[project]\nname = "x"   # keep\n')
     pyproject.chmod(0o640)
-    assert (
-        _run(capsys, "add", "org/runtime", "--revision", "v2", "--project", str(tmp_path))[0] == 0
-    )
+    add = ("add", "org/runtime", "--revision", "v2", "--offline", "--project", str(tmp_path))
+    assert _run(capsys, *add)[0] == 0
     assert _run(capsys, "ignore", "org/noise", "--project", str(tmp_path))[0] == 0
     text = pyproject.read_text()
     assert text.startswith('# mine\n[project]\nname = "x"   # keep\n')

@@ -12,10 +12,10 @@ from ptmlock.lockfile import read_lock
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_demo_scans_installs_verifies_exports_and_loads_offline(tmp_path: Path) -> None:
-    out = tmp_path / "out"
+def test_demo_scans_installs_verifies_exports_and_loads_offline() -> None:
+    out = ROOT / "out"  # the README's command exactly (out/ is git-ignored)
     done = subprocess.run(
-        [sys.executable, "examples/demo.py", "--out", str(out)],
+        [sys.executable, "examples/demo.py"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -37,6 +37,13 @@ def test_demo_scans_installs_verifies_exports_and_loads_offline(tmp_path: Path) 
     assert sd is not None
     assert not [f.path for f in sd.files if ".fp16." in f.path]  # variants nobody loads
     assert "nothing to do" in done.stdout
+    # the mirror is built and served through the CLI, as a user would
+    assert done.stdout.count("\n$ ptmlock mirror add ") == 7
+    assert "\n$ ptmlock serve " in done.stdout and "serving 6 repo(s) from " in done.stdout
+    assert "$ ptmlock install --locked " in done.stdout
+    assert str(ROOT) not in done.stdout  # every path as typed from the repository root
+    assert "$ ptmlock scan examples/app --lock out/ptm.lock" in done.stdout
+    assert "done: 6 models locked in out/ptm.lock" in done.stdout
     assert done.stdout.count("offline load ok") == 6
     bom = json.loads((out / "models.cdx.json").read_text())
     models = [c for c in bom["components"] if c["type"] == "machine-learning-model"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -10,12 +9,11 @@ import jsonschema
 
 from ptmlock.hubs.huggingface import HuggingFaceHub
 from ptmlock.lockfile import dumps_lock, lock_to_dict
-from ptmlock.locking import LockResult, lock_drift, lock_references, requests_from_references
+from ptmlock.locking import LockResult, lock_references, requests_from_references
 from ptmlock.mirror import MirrorServer, RepoStore
 from ptmlock.models import Lock, Reference
 from ptmlock.retry import RetryPolicy
 from tests.conftest import HfEnv
-from tests.exporters.locks import FINETUNED, LEGACY, URL_MODEL
 from tests.helpers import make_transformers_repo
 
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.01)
@@ -104,21 +102,3 @@ def test_lock_reports_unresolved_and_unsupported(store: RepoStore, hf_env: HfEnv
     assert [m.id for m in result.lock.models] == ["org/a"]
     assert [r.line for r in result.unresolved] == [2]
     assert result.unsupported == (torch_ref,)
-
-
-def test_lock_drift_names_each_model_and_what_changed() -> None:
-    old = Lock(models=(FINETUNED, LEGACY))
-    moved = dataclasses.replace(FINETUNED, revision="f" * 40)
-    fewer = dataclasses.replace(LEGACY, files=LEGACY.files[:-1])
-    assert lock_drift(old, old) == []
-    drift = {(d.change, d.id): d.detail for d in lock_drift(old, Lock(models=(moved, URL_MODEL)))}
-    assert (
-        drift.pop(("changed", FINETUNED.id))
-        == f"revision {FINETUNED.revision[:12]} -> ffffffffffff"
-    )
-    assert drift.pop(("removed", LEGACY.id)) == "no longer used"
-    assert drift.pop(("added", URL_MODEL.id)).startswith("used by ")
-    assert drift == {}
-    [files] = lock_drift(old, Lock(models=(FINETUNED, fewer)))
-    assert files.change == "changed" and files.detail == f"files {LEGACY.files[-1].path}"
-    assert [d.change for d in lock_drift(None, old)] == ["added", "added"]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ptmlock import errors
-from ptmlock.cli._common import EXIT_OK, add_lock_option, lock_path_of
+from ptmlock.cli._common import EXIT_OK, add_command, add_lock_option, lock_path_of
 
 if TYPE_CHECKING:
     from ptmlock.models import Lock
@@ -74,10 +74,27 @@ def _note_unrecorded_endpoints(lock: Lock, lock_path: Path) -> None:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this module's subcommands to the ``ptmlock`` parser."""
-    exp = sub.add_parser("export", help="write an ML-BOM of the lock")
+    exp = add_command(
+        sub,
+        "export",
+        summary="write an ML-BOM of the lock",
+        description="Write a bill of materials of the locked models: CycloneDX 1.5-1.7 (JSON or "
+        "XML) with one machine-learning-model component per model and a file component per "
+        "file, SPDX 3.0.1 with the AI profile, or a Markdown table. The document itself is the "
+        "output, so --format names the document's format (there is no --json summary).",
+        examples=[
+            ("ptmlock export --format cyclonedx-json -o models.cdx.json", "the ML-BOM"),
+            ("ptmlock export --format cyclonedx-json --merge sbom.json -o all.json", "one BOM"),
+            ("ptmlock export --format markdown", 'a "Models used" table for release notes'),
+        ],
+        exits=(0, 2),
+        output=False,
+    )
     add_lock_option(exp)
     exp.add_argument(
-        "--format", required=True, help="cyclonedx-json, cyclonedx-xml, spdx-json, markdown"
+        "--format",
+        required=True,
+        help="the document: cyclonedx-json, cyclonedx-xml, spdx-json or markdown (required)",
     )
     exp.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
     exp.add_argument(

@@ -10,9 +10,10 @@ from typing import Any
 
 from ptmlock.cli._common import (
     EXIT_OK,
+    add_command,
     add_insecure_option,
     add_lock_option,
-    emit_json,
+    emit_document,
     lock_path_of,
 )
 from ptmlock.sizes import human_size
@@ -27,8 +28,10 @@ def cmd_push(args: argparse.Namespace) -> int:
     from ptmlock.sources.oci_push import push
 
     location = parse_location(args.registry)
-    lock = read_lock(lock_path_of(args))
-    show = not args.quiet and not args.json and sys.stderr.isatty()
+    lock_path = lock_path_of(args)
+    lock = read_lock(lock_path)
+    as_json = args.output_format == "json"
+    show = not args.quiet and not as_json and sys.stderr.isatty()
     progress = _Progress(sum(m.total_size for m in lock.models)) if show else None
     extra: dict[str, Any] = {"progress": progress} if progress else {}
     try:
@@ -45,10 +48,14 @@ def cmd_push(args: argparse.Namespace) -> int:
     finally:
         if progress:
             progress.close()
-    if args.json:
-        emit_json(
-            {"models": [asdict(m) for m in report.models], "seconds": round(report.seconds, 3)}
-        )
+    if as_json:
+        body = {
+            "lock": str(lock_path),
+            "registry": args.registry,
+            "models": [asdict(m) for m in report.models],
+            "seconds": round(report.seconds, 3),
+        }
+        emit_document("push", body)
     elif not args.quiet:
         for m in report.models:
             tags = ", ".join(m.tags)
@@ -62,23 +69,28 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this module's subcommands to the ``ptmlock`` parser."""
-    cmd = sub.add_parser(
+    cmd = add_command(
+        sub,
         "push",
-        help="push each locked model to an OCI registry (one ModelPack artifact per model)",
+        summary="push each locked model to an OCI registry (one ModelPack artifact per model)",
         description="Push each locked model at its locked revision as one OCI artifact "
         "(CNCF ModelPack media types; one raw layer per file, its digest the locked sha256) "
         "to REGISTRY/<namespace>/<org>/<name>, tagged with the revision and the requested "
         "ref. Files missing from the cache are fetched from the hub and verified first. "
         "Credentials come from $DOCKER_CONFIG/config.json (docker login).",
+        examples=[
+            ("ptmlock push oci://registry.internal:5000/models", "once, where the hub is"),
+            ("ptmlock push oci://127.0.0.1:5000/models --insecure", "a local test registry"),
+            ("ptmlock push oci://HOST/NS --offline --json", "only from the cache, JSON out"),
+        ],
+        exits=(0, 1, 2, 3),
     )
     cmd.add_argument("registry", metavar="oci://HOST[:PORT]/NAMESPACE", help="where to push")
     add_lock_option(cmd)
     cmd.add_argument("--cache-dir", metavar="DIR", help="HF cache (default: HF_HUB_CACHE/HF_HOME)")
-    cmd.add_argument("--jobs", type=int, default=8, help="parallel uploads (default: 8)")
+    cmd.add_argument("--jobs", type=int, default=8, help="parallel uploads")
     cmd.add_argument(
         "--offline", action="store_true", help="push only from the cache; never ask the hub"
     )
     add_insecure_option(cmd)
-    cmd.add_argument("--quiet", "-q", action="store_true", help="no progress, no summary")
-    cmd.add_argument("--json", action="store_true", help="a JSON summary on stdout")
     cmd.set_defaults(handler=cmd_push)

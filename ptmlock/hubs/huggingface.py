@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx2
-from huggingface_hub import get_session, get_token, hf_hub_url, hf_raise_for_status
+from huggingface_hub import HfApi, get_session, get_token, hf_hub_url, hf_raise_for_status
 from huggingface_hub.errors import (
     GatedRepoError,
     HfHubHTTPError,
@@ -55,6 +55,10 @@ __all__ = ["HuggingFaceHub"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 LOGIN_HINT = "log in with `hf auth login` or set HF_TOKEN to a token with access"
+REFUSED_HINT = (
+    "the token (HF_TOKEN or `hf auth login`) has no access: request access on the model's "
+    "page, or use a token that has it"
+)
 _TIMEOUT = httpx2.Timeout(30.0, connect=10.0)
 
 
@@ -82,6 +86,7 @@ class HuggingFaceHub(Hub):
         self.endpoint = (endpoint or endpoint_from_env()).rstrip("/")
         self._policy = policy
         self._token = token if token is not None else get_token()
+        self._api = HfApi(endpoint=self.endpoint, token=self._token or False)  # hf_repo.py's
 
     # -- resolving -------------------------------------------------------------------------
     def resolve(self, request: ModelRequest) -> LockedModel:
@@ -212,11 +217,12 @@ class HuggingFaceHub(Hub):
         known = _ERROR_CODES.get(headers.get("X-Error-Code", ""))
         if known is not None:
             error, message, hint = known
+            if hint == LOGIN_HINT:
+                message, hint = self._auth(message)
             return error(f"{where}: {message}", hint=hint)
         if status in (401, 403):
-            return errors.GatedModelError(
-                f"{where}: access denied (HTTP {status})", hint=LOGIN_HINT
-            )
+            message, hint = self._auth(f"access denied (HTTP {status})")
+            return errors.GatedModelError(f"{where}: {message}", hint=hint)
         return status_error(status, headers, where)
 
     def _stream(self, model_id: str, url: str, extra: dict[str, str]) -> httpx2.Response:
@@ -258,6 +264,12 @@ class HuggingFaceHub(Hub):
             attempt, what=f"{model_id} on {self.endpoint}", policy=self._policy
         )
 
+    def _auth(self, message: str) -> tuple[str, str]:
+        """Tell a refused token apart from a missing one (never naming the token)."""
+        if self._token:
+            return f"{message}; the token sent was refused", REFUSED_HINT
+        return f"{message}; no token was sent", LOGIN_HINT
+
     def _translate(self, model_id: str, exc: Exception) -> errors.PtmlockError:
         """One ptmlock error for any huggingface_hub / httpx2 failure. Never includes a token."""
         where = f"{model_id} on {self.endpoint}"
@@ -266,11 +278,11 @@ class HuggingFaceHub(Hub):
         if isinstance(exc, OfflineModeIsEnabled):
             return errors.OfflineError(f"{where}: HF_HUB_OFFLINE is set")
         if isinstance(exc, GatedRepoError):
-            return errors.GatedModelError(f"{where}: the model is gated", hint=LOGIN_HINT)
+            message, hint = self._auth("the model is gated")
+            return errors.GatedModelError(f"{where}: {message}", hint=hint)
         if isinstance(exc, RepositoryNotFoundError):
-            return errors.ModelNotFoundError(
-                f"{where}: no such model (or it is private)", hint=LOGIN_HINT
-            )
+            message, hint = self._auth("no such model (or it is private)")
+            return errors.ModelNotFoundError(f"{where}: {message}", hint=hint)
         if isinstance(exc, RevisionNotFoundError):
             return errors.RevisionNotFoundError(f"{where}: no such revision")
         if isinstance(exc, RemoteEntryNotFoundError):

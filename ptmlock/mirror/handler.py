@@ -45,6 +45,9 @@ class HubTransport(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ptmlock-mirror"
     timeout = 120  # idle keep-alive connections are closed after this many seconds
+    # headers and body go out in separate writes: with Nagle's algorithm the body of a small
+    # file waits for the client's delayed ACK of the headers (40 ms a response on Linux)
+    disable_nagle_algorithm = True
     server: HubHTTPServer
     query: dict[str, list[str]]
     target: str  # the request path as sent, percent-decoded, query included
@@ -188,7 +191,8 @@ class HubTransport(BaseHTTPRequestHandler):
             return
         start, end = span if span is not None else (0, size - 1)
         self.send_response(206 if span is not None else 200)
-        self.send_header("Content-Type", "application/octet-stream")
+        headers = dict(headers)
+        self.send_header("Content-Type", headers.pop("Content-Type", "application/octet-stream"))
         self.send_header("Content-Length", str(end - start + 1))
         self.send_header("Accept-Ranges", "bytes")
         if span is not None:

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from ptmlock.mirror import api
 from ptmlock.mirror.faults import hostile_entries
-from ptmlock.mirror.handler import HubTransport
+from ptmlock.mirror.github import GitHubRoutes
 from ptmlock.mirror.store import Commit, FileEntry, UnknownRevision
 
 __all__ = ["HubRequestHandler"]
@@ -25,8 +25,10 @@ _API_WORDS = frozenset({"revision", "tree", "paths-info", "refs", "commits"})
 _EMPTY_AGENT_REGISTRY: dict[str, Any] = {"standardEnvVars": [], "harnesses": {}}
 
 
-class HubRequestHandler(HubTransport):
-    """Answers the Hub API and file routes from the server's store."""
+class HubRequestHandler(GitHubRoutes):
+    """Answers the Hub API and file routes from the server's store (and, under ``/github``,
+    ``/github-raw``, ``/files`` and ``/{o}/{r}/releases/download``, the GitHub and plain-file
+    parts)."""
 
     def route(self, segments: list[str]) -> None:
         if self.command not in ("GET", "HEAD", "POST"):
@@ -37,6 +39,14 @@ class HubRequestHandler(HubTransport):
             self._api_models(segments[2:])
         elif self.command == "POST":
             self.hub_error(405, None, "Method POST not allowed here")
+        elif segments[0] == "github":
+            self.github_api(segments[1:])
+        elif segments[0] == "github-raw":
+            self.github_raw(segments[1:])
+        elif segments[0] == "files" and len(segments) > 1:
+            self.plain_file(segments)
+        elif segments[2:4] == ["releases", "download"] and len(segments) > 5:
+            self.github_release_download(segments)
         elif segments[:3] == ["api", "resolve-cache", "models"] and len(segments) > 5:
             self._resolve_cache(segments[3:])
         elif segments[0] == "cdn" and len(segments) == 2:

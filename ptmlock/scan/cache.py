@@ -54,6 +54,9 @@ def _source_digest() -> str:
     hasher = hashlib.sha256()
     for path in sorted(here.rglob("*.py")):
         hasher.update(path.relative_to(here).as_posix().encode() + b"\0" + path.read_bytes())
+    # the name tables transforms read (timm's default tags, open_clip's Hub repos)
+    for path in sorted((here.parent / "named" / "data").glob("*.json")):
+        hasher.update(path.name.encode() + b"\0" + path.read_bytes())
     return hasher.hexdigest()
 
 
@@ -83,10 +86,12 @@ class ScanCache:
         self.old_files: dict[str, FileRecord] = old.get("files", {})
         self.old_facts: dict[str, Any] = old.get("facts", {})
         self.old_result: tuple[str, Any] | None = old.get("result")
+        self.old_links: Any | None = old.get("links")
+        self.links_: Any | None = None
         self.files: dict[str, FileRecord] = {}
         self.facts_: dict[str, Any] = {}
         self.result_: tuple[str, Any] | None = None
-        self.memory: dict[str, bytes] = {}  # summaries made this scan, by key
+        self.memory: dict[str, bytes] = {}  # summaries made this scan that are not on disk
 
     def _load(self) -> dict[str, Any]:
         try:
@@ -120,10 +125,9 @@ class ScanCache:
 
     def put_facts(self, key: str, facts: Any, summary: bytes | None) -> None:
         self.facts_[key] = facts
-        if summary is not None:
+        # kept in memory only when it could not go to disk: phase 2 reads back what it needs
+        if summary is not None and not (self.enabled and self._write_blob(key, summary)):
             self.memory[key] = summary
-            if self.enabled:
-                self._write_blob(key, summary)
 
     def summary(self, key: str) -> bytes | None:
         if key in self.memory:
@@ -133,13 +137,15 @@ class ScanCache:
         except OSError:
             return None
 
-    def _write_blob(self, key: str, data: bytes) -> None:
+    def _write_blob(self, key: str, data: bytes) -> bool:
         path = self.blobs / key[:2] / key
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(path, data, durable=False)
         except OSError as error:
             logger.warning("could not write the scan cache %s: %s", path, error)
+            return False
+        return True
 
     # -- the last result ------------------------------------------------------------------
     def result(self, key: str, facts_keys: Iterable[str]) -> Any | None:
@@ -155,6 +161,13 @@ class ScanCache:
     def put_result(self, key: str, value: Any) -> None:
         self.result_ = (key, value)
 
+    # -- the last Python links, kept per module (see ``linker.ModuleLink``) ---------------
+    def links(self) -> Any | None:
+        return self.old_links
+
+    def put_links(self, value: Any) -> None:
+        self.links_ = value
+
     def save(self) -> None:
         if not self.enabled:
             return
@@ -162,11 +175,13 @@ class ScanCache:
             self.files == self.old_files
             and self.facts_.keys() == self.old_facts.keys()
             and self.result_ == self.old_result
+            and self.links_ in (None, self.old_links)
         )
         if unchanged:
             return
+        links = self.links_ if self.links_ is not None else self.old_links
         payload = {"fingerprint": self.fingerprint, "files": self.files, "facts": self.facts_,
-                   "result": self.result_}  # fmt: skip
+                   "result": self.result_, "links": links}  # fmt: skip
         try:
             write_atomic(self.path, marshal.dumps(payload), durable=False)
         except (OSError, ValueError) as error:

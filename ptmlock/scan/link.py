@@ -14,13 +14,20 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from ptmlock.models import Reference
+from ptmlock.models import Reference, Skipped
 from ptmlock.scan.detectors.interface import Candidate, FileFacts
-from ptmlock.scan.detectors.shapes import guess_library, is_hub_id, is_ollama_tag, normalize_key
+from ptmlock.scan.detectors.shapes import (
+    guess_library,
+    is_api_key,
+    is_hub_id,
+    is_ollama_tag,
+    normalize_key,
+)
 from ptmlock.scan.python.ir import Summary
-from ptmlock.scan.python.linker import link_python
+from ptmlock.scan.python.linker import Links, link_python
 from ptmlock.scan.python.project import Index, PythonProject
 from ptmlock.scan.transforms import ollama_id
+from ptmlock.scan.vendored import unused_copies
 
 __all__ = ["FileEntry", "link_project"]
 
@@ -37,12 +44,19 @@ def link_project(
     files: Mapping[str, FileEntry],
     load: Callable[[str], Summary | None],
     directories: frozenset[str],
-) -> list[Reference]:
-    """Every reference of the project, from its files' facts."""
-    entries = [(relpath, f.index) for relpath, f in files.items() if f.index is not None]
-    importable = [relpath for relpath in files if relpath.endswith(".py")]
-    project = PythonProject.build(entries, load, importable)
-    linked = link_python(project, directories)
+    keys: Mapping[str, str] | None = None,
+    previous: Links | None = None,
+) -> tuple[list[Reference], Links, list[Skipped]]:
+    """Every reference of the project, from its files' facts, the Python links behind them
+    (``keys``, the files' content keys, and ``previous``: see ``link_python``), and the
+    vendored copies left out (see ``vendored``)."""
+    project = _project(files, load)
+    copies = unused_copies(files, project, load)
+    if copies:
+        files = {r: f for r, f in files.items() if not any(r.startswith(c + "/") for c in copies)}
+        project = _project(files, load)
+    skipped = [Skipped(path=f"{folder}/", reason=why) for folder, why in sorted(copies.items())]
+    linked, links = link_python(project, directories, keys, previous)
     found = list(linked.references)
     for entry in files.values():
         found += entry.facts.references
@@ -51,14 +65,27 @@ def link_project(
     env = set(linked.env)
     placed = {(r.file, r.line, r.model) for r in found}
     for entry in files.values():
-        found += [
-            c.reference
-            for c in entry.facts.candidates
-            if _accepted(c, env, options, known)
-            and (c.reference.file, c.reference.line, c.reference.model) not in placed
-        ]
+        accepted = [c for c in entry.facts.candidates if _accepted(c, env, options, known)]
+        groups = {c.group for c in accepted if c.kind == "mention" and c.group}
+        accepted += [
+            c for c in entry.facts.candidates
+            if c.kind == "mention" and c.choice and c.group in groups
+        ]  # fmt: skip
+        for c in accepted:
+            key = (c.reference.file, c.reference.line, c.reference.model)
+            if key not in placed:
+                placed.add(key)
+                found.append(c.reference)
     found += _named(files, known, found)
-    return [r for r in found if not _names_folder(r, directories)]
+    return [r for r in found if not _names_folder(r, directories)], links, skipped
+
+
+def _project(
+    files: Mapping[str, FileEntry], load: Callable[[str], Summary | None]
+) -> PythonProject:
+    entries = [(relpath, f.index) for relpath, f in files.items() if f.index is not None]
+    importable = [relpath for relpath in files if relpath.endswith(".py")]
+    return PythonProject.build(entries, load, importable)
 
 
 def _named(
@@ -131,8 +158,8 @@ def _named_reference(relpath: str, line: int, model: str, in_table: bool) -> Ref
 
 
 def _accepted(candidate: Candidate, env: set[str], options: set[str], known: set[str]) -> bool:
-    if candidate.kind == "env":
-        return candidate.name in env
+    if candidate.kind == "env":  # not an API provider's model, whatever the code does with it
+        return candidate.name in env and not is_api_key(normalize_key(candidate.name))
     if candidate.kind == "flag":
         return candidate.name in options
     return candidate.name.lower() in known

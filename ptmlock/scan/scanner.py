@@ -14,7 +14,7 @@ import hashlib
 import logging
 import marshal
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +29,7 @@ from ptmlock.scan.detectors.registry import default_detectors
 from ptmlock.scan.families import family_of
 from ptmlock.scan.link import FileEntry, link_project
 from ptmlock.scan.python.ir import Summary
+from ptmlock.scan.python.linker import Links, ModuleLink
 from ptmlock.scan.python.project import Index, index_of
 from ptmlock.scan.walk import walk_project
 
@@ -38,6 +39,14 @@ logger = logging.getLogger(__name__)
 
 POOL_THRESHOLD = 48  # below this many files to read, a process pool costs more than it saves
 _DOC_SUFFIXES = (".md", ".markdown", ".mdx", ".rst")
+# progress(stage, done, total): stage "files" (the walk's files looked at) then "read" (files
+# parsed that the cache did not know); called from the scanning thread, a few times a second
+Progress = Callable[[str, int, int], None]
+_EVERY = 256  # files between two progress calls
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    """The default: nobody is watching."""
 
 
 def default_cache_dir() -> Path:
@@ -54,11 +63,13 @@ def scan(
     cache_dir: Path | None = None,
     cache: bool = True,
     detectors: Sequence[Detector] | None = None,
+    progress: Progress = _no_progress,
 ) -> ScanResult:
     """Every model reference under ``root``, sorted by file, line and model.
 
     ``jobs`` caps the worker processes (1 = in-process); ``cache=False`` neither reads nor writes
     the cache. ``config`` defaults to ``[tool.ptmlock]`` in ``root/pyproject.toml``.
+    ``progress`` hears how far the walk and the parsing are (the CLI draws it on a terminal).
     """
     root = root.resolve()
     config = config if config is not None else load_config(root)
@@ -68,17 +79,22 @@ def scan(
     fingerprint = cache_fingerprint(detectors)
     store = ScanCache(cache_dir or default_cache_dir(), root, fingerprint, enabled=cache)
     plan = _Plan(root, detectors, store)
-    for relpath in tree.files:
+    for done, relpath in enumerate(tree.files, 1):
         plan.add(relpath)
+        if done % _EVERY == 0:
+            progress("files", done, len(tree.files))
     key = plan.key(fingerprint, directories)
     cached = store.result(key, plan.keys.values())
     if cached is not None:
         found, skipped = _decode(cached)
     else:
-        entries = plan.read(jobs)
-        found = link_project(entries, plan.summary, directories)
-        skipped = plan.skipped
+        entries = plan.read(jobs, progress)
+        found, links, copies = link_project(
+            entries, plan.summary, directories, plan.keys, _links_decode(store.links())
+        )
+        skipped = plan.skipped + copies
         store.put_result(key, _encode(found, skipped))
+        store.put_links(_links_encode(links))
     store.save()
     references = _finish(found, config, root)
     logger.info("scanned %d files: %d references", len(plan.keys), len(references))
@@ -119,7 +135,8 @@ def scan_files(
         return Summary.load(marshal.loads(data)) if data else None
 
     shallow = frozenset(d for d in folders if d.count("/") <= 1)
-    return sorted({_labelled(ref) for ref in link_project(entries, load, shallow)}, key=_order)
+    found, _links, _copies = link_project(entries, load, shallow)
+    return sorted({_labelled(ref) for ref in found}, key=_order)
 
 
 class _Plan:
@@ -180,7 +197,7 @@ class _Plan:
         files = (f"{relpath}={key}" for relpath, key in sorted(self.keys.items()))
         return digest([fingerprint, *sorted(directories), "", *files])
 
-    def read(self, jobs: int | None) -> dict[str, FileEntry]:
+    def read(self, jobs: int | None, progress: Progress = _no_progress) -> dict[str, FileEntry]:
         """Every file's phase-1 facts: from the cache, else read now."""
         entries: dict[str, FileEntry] = {}
         misses: list[tuple[str, str]] = []
@@ -191,7 +208,10 @@ class _Plan:
             else:
                 entries[relpath] = _entry(relpath, cached)
         tasks = [(relpath, key.split("-", 1)[1], self._text(relpath)) for relpath, key in misses]
-        for (relpath, key), result in zip(misses, self._run(tasks, jobs), strict=True):
+        results = zip(misses, self._run(tasks, jobs), strict=True)
+        for done, ((relpath, key), result) in enumerate(results, 1):
+            if done % _EVERY == 0:
+                progress("read", done, len(misses))
             facts, summary = result
             self.store.put_facts(key, facts, summary)
             entries[relpath] = _entry(relpath, facts)
@@ -211,15 +231,16 @@ class _Plan:
             data = (self.root / relpath).read_bytes()
         return data.decode("utf-8", errors="replace")
 
-    def _run(self, tasks: list[tuple[str, str, str]], jobs: int | None) -> list[Any]:
+    def _run(self, tasks: list[tuple[str, str, str]], jobs: int | None) -> Iterator[Any]:
         workers = min(jobs or os.cpu_count() or 1, 32)
         if workers <= 1 or len(tasks) < POOL_THRESHOLD:
-            return [_read_task(self.detectors, task) for task in tasks]
+            yield from (_read_task(self.detectors, task) for task in tasks)
+            return
         chunk = max(1, len(tasks) // (workers * 8))
         setup = (list(self.detectors),)
         pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=setup)
         with pool:
-            return list(pool.map(_worker_task, tasks, chunksize=chunk))
+            yield from pool.map(_worker_task, tasks, chunksize=chunk)
 
 
 def _entry(relpath: str, cached: Any) -> FileEntry:
@@ -274,6 +295,42 @@ def _decode(value: Any) -> tuple[list[Reference], list[Skipped]]:
     loaded = FileFacts.load(dump, "", None).references
     found = [replace(ref, file=file) for ref, file in zip(loaded, files, strict=True)]
     return found, [Skipped(path=p, reason=r) for p, r in skipped]
+
+
+def _links_encode(links: Links) -> Any:
+    modules = {
+        relpath: (
+            _encode(list(link.references), []),
+            link.reads,
+            tuple(link.names),
+            tuple(link.notes),
+        )
+        for relpath, link in links.modules.items()
+    }
+    files = {relpath: (key, tuple(names)) for relpath, (key, names) in links.files.items()}
+    return (links.context, modules, files)
+
+
+def _links_decode(value: Any) -> Links | None:
+    if value is None:
+        return None
+    try:
+        context, modules, files = value
+        return Links(
+            context,
+            {
+                relpath: ModuleLink(
+                    references=tuple(_decode(refs)[0]),
+                    reads=tuple((r, k) for r, k in reads),
+                    names=frozenset(names),
+                    notes=frozenset((kind, name) for kind, name in notes),
+                )
+                for relpath, (refs, reads, names, notes) in modules.items()
+            },
+            {relpath: (key, frozenset(names)) for relpath, (key, names) in files.items()},
+        )
+    except (TypeError, ValueError):
+        return None
 
 
 # -- after linking -------------------------------------------------------------------------------

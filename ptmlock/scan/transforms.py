@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ptmlock.models import ScanHub
+from ptmlock.named import hub_repo
 from ptmlock.scan.python.values import Symbol
 from ptmlock.scan.urls import model_url
 
@@ -144,12 +145,13 @@ def timm_model(value: object, facts: CallFacts) -> Target | None:
     """``timm.create_model``: ``hf-hub:org/name``, or a name with ``pretrained=True``.
 
     timm hosts its pretrained weights on the Hub as ``timm/<arch>.<tag>``; an untagged arch
-    gives ``timm/<arch>`` and the default tag is left to the hub resolver.
+    gets timm's default tag from the shipped table (``ptmlock.named``).
     """
     if isinstance(value, str) and value.startswith(_HF_HUB_PREFIXES):
         return _strip_hf_hub(value, facts)
     if facts.extras.get("pretrained") is True and isinstance(value, str):
-        return hf_repo(f"timm/{value}", facts)
+        known = hub_repo("timm", value)
+        return hf_repo(known[0] if known else f"timm/{value}", facts)
     return None
 
 
@@ -159,6 +161,9 @@ def open_clip_model(value: object, facts: CallFacts) -> Target | None:
         return _strip_hf_hub(value, facts)
     tag = facts.extras.get("pretrained")
     if isinstance(value, str) and isinstance(tag, str) and tag and "/" not in tag:
+        known = hub_repo("open_clip", f"{value}:{tag}")  # open_clip prefers the Hub copy
+        if known:
+            return Target(hub="huggingface", model=known[0], files=known[1])
         return Target(hub="url", model=f"open_clip/{value}:{tag}")
     return None
 
@@ -167,13 +172,16 @@ _GITHUB_REPO = re.compile(r"[\w.-]+/[\w.-]+")
 
 
 def torch_hub_repo(value: object, facts: CallFacts) -> Target | None:
-    """``torch.hub.load("owner/repo[:ref]", entry)``: a GitHub repo, the ref its revision."""
+    """``torch.hub.load("owner/repo[:ref]", entry)``: a GitHub repo, the ref its revision; the
+    entry point, when known, is the "file" the call reads (its weights are locked with it)."""
     if not isinstance(value, str):
         return None
     repo, _, ref = value.partition(":")
     if not _GITHUB_REPO.fullmatch(repo) or repo.split("/", 1)[0] in facts.directories:
         return None
-    return Target(hub="pytorch_hub", model=repo, revision=ref or None)
+    entry = facts.extras.get("model")
+    entries = (entry,) if isinstance(entry, str) and entry.isidentifier() else ()
+    return Target(hub="pytorch_hub", model=repo, revision=ref or None, files=entries)
 
 
 def _weights_tag(value: object) -> str | None:

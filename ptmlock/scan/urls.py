@@ -7,6 +7,8 @@
   host enough. Images, video, audio, documents, datasets and configs never are; an archive is a
   model only when its name carries a checkpoint hash (``2DFAN4-cd938726ad.zip``), the torch hub
   convention, or a download call fetches it.
+- A Google Drive file link (``ptmlock.gdrive``) is a model when a download call (gdown) fetches
+  it, named by its canonical download URL.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from ptmlock import gdrive
 from ptmlock.scan.families import is_legacy_canonical
 
 __all__ = ["HF_HOSTS", "HF_RESERVED", "UrlModel", "model_url"]
@@ -82,6 +85,9 @@ def model_url(url: str, *, downloaded: bool = False) -> UrlModel | None:
         return None
     if parts.hostname in HF_HOSTS:
         return _hub_url(parts.path)
+    drive = gdrive.file_id(url)
+    if drive is not None:  # a Drive link is a model when a download call (gdown) fetches it
+        return UrlModel("url", gdrive.canonical_url(drive)) if downloaded else None
     path = parts.path.lower()
     if path.endswith(NOT_MODEL_SUFFIXES):
         return None

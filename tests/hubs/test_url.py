@@ -86,4 +86,5 @@ def test_url_errors(store: RepoStore, mirror: MirrorServer, hf_env: HfEnv) -> No
         hub.resolve(ModelRequest(hub="url", id=_url(store, mirror).replace("resnet50", "vgg")))
     with pytest.raises(errors.HubUnreachableError, match=r"127\.0\.0\.1:9"):
         hub.resolve(ModelRequest(hub="url", id="http://127.0.0.1:9/x.pt"))
-    assert not hub.accepts("torchvision/resnet50:DEFAULT")
+    assert hub.accepts("torchvision/resnet50:DEFAULT")  # a name in the shipped table
+    assert not hub.accepts("torchvision/no_such_arch:DEFAULT")

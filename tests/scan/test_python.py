@@ -191,7 +191,7 @@ LITERALS = [
         "pytorch_hub",
         "v0.10.0",
         "torch_hub",
-        (),
+        ("resnet18",),  # the entry point: its weights are locked with the repo
     ),
     (
         "from torch.utils import model_zoo\nmodel_zoo.load_url('https://e.com/w.pth')",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import textwrap
-import time
 
 import pytest
 
@@ -356,12 +355,10 @@ def test_partly_known_site_reports_only_what_is_known() -> None:
     assert [r.model for r in refs] == ["org/m"]
 
 
-def test_long_assignment_chain_ends_unresolved_quickly() -> None:
+def test_long_assignment_chain_ends_unresolved_by_the_step_budget() -> None:
     chain = ['a0 = "org/m"'] + [f"a{i} = a{i - 1}" for i in range(1, 10_000)]
     body = "\n".join(chain) + "\nAutoModel.from_pretrained(a9999)\n"
-    start = time.perf_counter()
     refs = find(body)
-    assert time.perf_counter() - start < 5
     assert [(r.model, r.line) for r in refs] == [(None, 10_002)]
     assert refs[0].reason is not None and "steps" in refs[0].reason
 
@@ -369,10 +366,9 @@ def test_long_assignment_chain_ends_unresolved_quickly() -> None:
 def test_exponential_fan_out_is_cut_by_the_work_budget() -> None:
     lines = ['a0 = "x"'] + [f"a{i} = a{i - 1} if c else a{i - 1}" for i in range(1, 40)]
     body = "\n".join(lines) + "\nAutoModel.from_pretrained(a39)\n"
-    start = time.perf_counter()
     refs = find(body)
-    assert time.perf_counter() - start < 5
     assert len(refs) == 1 and refs[0].model is None
+    assert refs[0].reason is not None and "too many" in refs[0].reason
 
 
 def test_deeply_nested_expression_does_not_raise() -> None:

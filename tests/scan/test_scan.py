@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
+import textwrap
 import time
 from pathlib import Path
 
@@ -404,3 +406,61 @@ def test_scan_imports_resolve_by_python_module_names_in_nested_projects(tmp_path
         ("services/bot/supportbot/settings.py", 1, "org/embedder"),
     ]
     assert refs[0].chain[-1].startswith("services/bot/supportbot/app.py:")
+
+
+def _edit(path: Path, text: str) -> None:
+    """Write ``text`` with an mtime the stat record can trust (older than the racy window)."""
+    path.write_text(textwrap.dedent(text))
+    old = time.time() - 60
+    os.utime(path, (old, old))
+
+
+def test_an_edit_relinks_what_read_the_file_and_keeps_the_rest(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root, cache = tmp_path / "p", tmp_path / "cache"
+    (root / "pkg").mkdir(parents=True)
+    _edit(root / "pkg/__init__.py", "")
+    _edit(root / "pkg/names.py", 'BASE = "org/base-v1"\n')
+    _edit(
+        root / "pkg/load.py",
+        """
+        from transformers import AutoModel
+        from pkg.names import BASE
+
+        def fetch(name):
+            return AutoModel.from_pretrained(name)
+
+        def base():
+            return AutoModel.from_pretrained(BASE)
+    """,
+    )
+    _edit(
+        root / "pkg/other.py",
+        'from transformers import AutoModel\nAutoModel.from_pretrained("org/x")\n',
+    )
+    _edit(root / "app.py", 'from pkg.load import fetch\nfetch("org/first")\n')
+
+    def models(relinked: list[str] | None = None) -> set[str | None]:
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="ptmlock.scan.python.linker"):
+            found = scan(root, cache_dir=cache, jobs=1).references
+        if relinked is not None:
+            assert f"linked {relinked};" in caplog.text
+        assert {r.model for r in found} == {
+            r.model for r in scan(root, cache=False, jobs=1).references
+        }  # the kept links give what a scan from nothing gives
+        return {r.model for r in found}
+
+    assert models() == {"org/base-v1", "org/x", "org/first"}
+    _edit(root / "pkg/names.py", 'BASE = "org/base-v2"\n')  # read by load.py's walk
+    assert models(relinked=["pkg/load.py"]) == {"org/base-v2", "org/x", "org/first"}
+    _edit(root / "app.py", 'from pkg.load import fetch\nfetch("org/second")\n')  # a caller
+    assert models(relinked=["pkg/load.py"]) == {"org/base-v2", "org/x", "org/second"}
+    # a module nothing read before starts calling the wrapper
+    _edit(root / "pkg/other.py", 'from pkg.load import fetch\nfetch("org/y")\n')
+    assert models(relinked=["pkg/load.py"]) == {
+        "org/base-v2", "org/y", "org/second",
+    }  # fmt: skip
+    _edit(root / "tool.py", 'from pkg.load import fetch\nfetch("org/third")\n')  # a new module
+    assert models() == {"org/base-v2", "org/y", "org/second", "org/third"}

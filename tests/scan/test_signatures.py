@@ -141,8 +141,8 @@ def _apply(pattern: str, value: object, **extras: object) -> Target | None:
         (
             "open_clip.**.create_model*",
             "ViT-B-32",
-            {"pretrained": "openai"},
-            Target(hub="url", model="open_clip/ViT-B-32:openai"),
+            {"pretrained": "openai"},  # open_clip reads OpenAI's weights from the Hub copy
+            Target(hub="huggingface", model="timm/vit_base_patch32_clip_224.openai"),
         ),
         ("open_clip.**.create_model*", "ViT-B-32", {"pretrained": "/ckpt/x.pt"}, None),
         (

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from ptmlock.models import Reference
@@ -36,6 +36,8 @@ class Candidate:
     kind: CandidateKind
     name: str  # the variable, the flag (``--model_path``), or the id mentioned
     reference: Reference
+    group: int = 0  # mentions in one table or list of a page share a group (0: none)
+    choice: bool = False  # written as a model (`org/name-v1` in code quotes) in that group
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -58,7 +60,9 @@ class FileFacts:
     def dump(self) -> tuple[Any, ...]:
         """A marshal-able form without the Python summary (kept apart, see ``scan.cache``)."""
         refs = tuple(_ref_dump(r) for r in self.references)
-        cands = tuple((c.kind, c.name, _ref_dump(c.reference)) for c in self.candidates)
+        cands = tuple(
+            (c.kind, c.name, _ref_dump(c.reference), c.group, c.choice) for c in self.candidates
+        )
         return (refs, cands, self.skipped)
 
     @classmethod
@@ -67,7 +71,8 @@ class FileFacts:
         return cls(
             references=tuple(_ref_load(r, relpath) for r in refs),
             candidates=tuple(
-                Candidate(kind=k, name=n, reference=_ref_load(r, relpath)) for k, n, r in cands
+                Candidate(kind=k, name=n, reference=_ref_load(r, relpath), group=g, choice=c)
+                for k, n, r, g, c in cands
             ),
             python=python,
             skipped=skipped,
@@ -78,9 +83,8 @@ _FIELDS = tuple(Reference.__dataclass_fields__)
 
 
 def _ref_dump(ref: Reference) -> tuple[Any, ...]:
-    values = asdict(ref)
-    values["file"] = ""  # the same content at another path reads the same
-    return tuple(values[name] for name in _FIELDS)
+    # the same content at another path reads the same: the path is not kept
+    return tuple("" if name == "file" else getattr(ref, name) for name in _FIELDS)
 
 
 def _ref_load(data: Sequence[Any], relpath: str) -> Reference:

@@ -3,8 +3,9 @@
 Hugging Face model links (not docs, blog, dataset or Space pages) count with ``how="doc"``; fenced
 code blocks go through the Python analysis (one module per page, placed at the page's lines) and
 the shell rules. A model-shaped id written in prose (``Qwen/Qwen3-Embedding-4B``) is a
-``Candidate``: a reference when the project uses that model elsewhere. Everything found here has
-low confidence: a README shows what users run, not what the code runs.
+``Candidate``: a reference when the project uses that model elsewhere, or when it sits in one
+table or list with such a model (the choices a page offers beside the one the code loads).
+Everything found here has low confidence: a README shows what users run, not what the code runs.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import replace
 from ptmlock.models import Reference
 from ptmlock.scan.detectors.interface import Candidate, Detector, FileFacts
 from ptmlock.scan.detectors.python import summarize_placed
-from ptmlock.scan.detectors.shapes import is_hub_id
+from ptmlock.scan.detectors.shapes import is_choice_id, is_hub_id
 from ptmlock.scan.detectors.shell import shell_references
 from ptmlock.scan.detectors.text import URL, classify_url, hub_reference
 from ptmlock.scan.transforms import ollama_id
@@ -27,6 +28,8 @@ _PYTHON_INFO = frozenset({"python", "py", "python3", "ipython", "pycon", "jupyte
 _SHELL_INFO = frozenset({"bash", "sh", "shell", "console", "zsh", "dockerfile", "docker"})
 _MENTION = re.compile(r"(?<![\w/.:@-])([A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95})(?![\w/@-])")
 _TAG_MENTION = re.compile(r"(?<![\w/.:@-])([a-z][a-z0-9._-]*:[a-z0-9][a-z0-9._-]*)(?![\w/@:-])")
+_ITEM = re.compile(r"\s*(\||[-*+]\s|\d+[.)]\s)")  # a table row or a list item
+_CODE_SPAN = re.compile(r"`([^`\s]+)`")
 
 
 class MarkdownDetector(Detector):
@@ -43,12 +46,18 @@ class MarkdownDetector(Detector):
         pieces: list[tuple[int, str]] = []
         lines = text.splitlines()
         index = _front_matter_end(lines)
+        group = 0  # the table or list the line belongs to, 0 outside one
         while index < len(lines):
             fence = _FENCE.match(lines[index])
             if fence is None:
-                facts = facts.merged(_prose(relpath, index + 1, lines[index]))
+                if _ITEM.match(lines[index]) is None:
+                    group = 0
+                elif group == 0:
+                    group = index + 1
+                facts = facts.merged(_prose(relpath, index + 1, lines[index], group))
                 index += 1
                 continue
+            group = 0
             end = _fence_end(lines, index, fence.group(1))
             block = list(enumerate(lines[index + 1 : end], start=index + 2))
             info = fence.group(2).lower()
@@ -75,23 +84,30 @@ class MarkdownDetector(Detector):
         )
 
 
-def _prose(relpath: str, number: int, text: str) -> FileFacts:
+def _prose(relpath: str, number: int, text: str, group: int) -> FileFacts:
     return FileFacts(
         references=tuple(_links(relpath, number, text)),
-        candidates=_mentions(relpath, [(number, text)]).candidates,
+        candidates=_mentions(relpath, [(number, text)], group).candidates,
     )
 
 
-def _mentions(relpath: str, lines: list[tuple[int, str]]) -> FileFacts:
+def _mentions(relpath: str, lines: list[tuple[int, str]], group: int = 0) -> FileFacts:
     """Model-shaped ids written in text (outside links), for phase 2 to confirm."""
     found: list[Candidate] = []
     for number, text in lines:
         bare = URL.sub(" ", text)
+        spans = set(_CODE_SPAN.findall(bare)) if group else set()
         for match in _MENTION.finditer(bare):
             model = match.group(1).rstrip(".")
             if is_hub_id(model):
                 reference = hub_reference(relpath, number, model, "mention", "doc", "low")
-                found.append(Candidate(kind="mention", name=model, reference=reference))
+                # only an id written as code (`org/name-v1`) is one of a table's choices
+                choice = model in spans and is_choice_id(model)
+                found.append(
+                    Candidate(
+                        kind="mention", name=model, reference=reference, group=group, choice=choice
+                    )
+                )
         for match in _TAG_MENTION.finditer(bare):
             model = ollama_id(match.group(1).rstrip("."))
             reference = Reference(

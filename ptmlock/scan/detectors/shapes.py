@@ -13,6 +13,8 @@ __all__ = [
     "CHILD_KEYS",
     "REVISION_KEYS",
     "guess_library",
+    "is_api_key",
+    "is_choice_id",
     "is_hub_id",
     "is_model_key",
     "is_ollama_tag",
@@ -77,8 +79,16 @@ def normalize_key(key: str) -> str:
 
 
 def is_model_key(key: str) -> bool:
-    """Whether a config key, environment variable or flag (normalized) names a model."""
+    """Whether a config key, environment variable or flag (normalized) names a model that is
+    downloaded: not one an API provider serves (``WATSONX_GENERATION_MODEL``, ``openai_model``)."""
+    if is_api_key(key):
+        return False
     return key in _MODEL_KEYS or key.endswith(_MODEL_SUFFIXES)
+
+
+def is_api_key(key: str) -> bool:
+    """Whether a key (normalized) belongs to an API provider's settings (``watsonx_model``)."""
+    return key.split("_", 1)[0] in _API_PROVIDERS | _SHARED_NAMESPACES
 
 
 def is_hub_id(value: str) -> bool:
@@ -95,6 +105,16 @@ def is_hub_id(value: str) -> bool:
     if namespace in _API_PROVIDERS:
         return False
     return namespace not in _SHARED_NAMESPACES or family_of(value)[0] is not None
+
+
+_PLAIN_WORD = re.compile(r"[A-Za-z]+")
+
+
+def is_choice_id(value: str) -> bool:
+    """A Hub id in prose that reads as a model, not a pair of words (``and/or``, ``A/B``):
+    a namespace of two characters or more and a name with a digit, ``-``, ``_`` or ``.``."""
+    namespace, _, name = value.rpartition("/")
+    return is_hub_id(value) and len(namespace) >= 2 and not _PLAIN_WORD.fullmatch(name)
 
 
 def guess_library(model_id: str) -> str:

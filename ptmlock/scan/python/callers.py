@@ -44,7 +44,11 @@ def find_callers(walk: Walk, module: Module, scope: int) -> list[Caller]:
     )
     found: list[Caller] = []
     for search in names:
-        for caller in walk.project.calling(search):
+        callers = walk.project.calling(search)
+        if constructor and search == "__init__":  # ``super().__init__(...)``: in a subclass
+            within = _subclass_modules(walk, names[0])
+            callers = [c for c in callers if c.relpath in within]
+        for caller in callers:
             for call_scope, call, _guards in caller.summary.calls:
                 if _last(call[2]) != search:
                     continue
@@ -56,6 +60,24 @@ def find_callers(walk: Walk, module: Module, scope: int) -> list[Caller]:
                     if len(found) >= MAX_CALLERS:
                         return found
     return found
+
+
+_MAX_SUBCLASSES = 256
+
+
+def _subclass_modules(walk: Walk, class_name: str) -> set[str]:
+    """The modules defining a class that derives, directly or not, from a class of that name
+    (by base name, as the index knows bases): where ``super().__init__`` can reach it."""
+    modules: set[str] = set()
+    seen, queue = {class_name}, [class_name]
+    while queue and len(seen) < _MAX_SUBCLASSES:
+        for module, scope in walk.project.subclass_candidates(queue.pop()):
+            modules.add(module.relpath)
+            name = next((n for number, n, _ in module.index.classes if number == scope), "")
+            if name and name not in seen:
+                seen.add(name)
+                queue.append(name)
+    return modules
 
 
 def _is_call_of(obj: object, module: Module, scope: int, owner: int | None, init: bool) -> bool:

@@ -27,8 +27,10 @@ _STR_METHODS: dict[str, Callable[..., object]] = {
     for name in ("lower", "upper", "strip", "lstrip", "rstrip", "replace", "removeprefix",
                  "removesuffix", "title")
 }  # fmt: skip
-# ``~`` or ``$VAR`` in a Hub id is unlikely: these leave an id as it is
-PASS_THROUGH = frozenset({"os.path.expanduser", "os.path.expandvars", "os.fspath", "str"})
+# ``~`` or ``$VAR`` in a Hub id is unlikely: these leave an id as it is; torchvision's
+# ``get_weight("ResNet50_Weights.IMAGENET1K_V2")`` is the enum member that string names
+PASS_THROUGH = frozenset({"os.path.expanduser", "os.path.expandvars", "os.fspath", "str",
+                          "torchvision.models.get_weight"})  # fmt: skip
 PATH_CALLS = frozenset({
     "os.path.join", "os.path.abspath",
     "os.path.realpath", "os.path.dirname", "os.path.normpath", "pathlib.Path",

@@ -12,15 +12,18 @@ URLs of checkpoints written anywhere in the code are references on their face.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
-from collections.abc import Iterable
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 
 from ptmlock.models import Reference
 from ptmlock.scan.families import is_legacy_canonical
 from ptmlock.scan.python.ir import Expr
-from ptmlock.scan.python.project import Module, PythonProject
+from ptmlock.scan.python.project import Module, PythonProject, Reads
 from ptmlock.scan.python.values import Ctx, Symbol, Value
 from ptmlock.scan.python.walk import Walker
 from ptmlock.scan.signatures import (
@@ -37,6 +40,8 @@ from ptmlock.scan.urls import model_url
 __all__ = ["Linked", "link_python"]
 
 MAX_PAIRED_CALLERS = 32  # callers of a loader's function resolved one by one (beyond: merged)
+logger = logging.getLogger(__name__)
+
 # calls whose first argument (or ``output_dir=``) names a folder the program writes or opens
 _PATH_SINKS = frozenset({
     "save_pretrained", "save_model", "save", "makedirs", "mkdir", "join",
@@ -54,17 +59,81 @@ class Linked:
     models: frozenset[str]  # every model id the code resolves
 
 
-def link_python(project: PythonProject, directories: frozenset[str]) -> Linked:
-    """Every reference the project's Python code (modules, notebooks, doc snippets) makes."""
+@dataclass(frozen=True, slots=True)
+class ModuleLink:
+    """One module's loader calls, linked: the references and notes they gave, and what the
+    linking read (each module with its content key, and the names it searched callers or
+    subclasses of), so a later scan can keep them while none of that changed."""
+
+    references: tuple[Reference, ...]
+    reads: tuple[tuple[str, str], ...]  # (relpath, content key)
+    names: frozenset[str]
+    notes: frozenset[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """Every module's ``ModuleLink``; each Python file's content key and the names a search
+    finds it by (``_searched``) when they were made; and the project-wide facts they all
+    assumed: the set of modules (their names), the project's folders, the loader classes."""
+
+    context: str
+    modules: Mapping[str, ModuleLink]
+    files: Mapping[str, tuple[str, frozenset[str]]]
+
+
+def link_python(
+    project: PythonProject,
+    directories: frozenset[str],
+    keys: Mapping[str, str] | None = None,
+    previous: Links | None = None,
+) -> tuple[Linked, Links]:
+    """Every reference the project's Python code (modules, notebooks, doc snippets) makes, and
+    the ``Links`` it came from. ``keys`` are the files' content keys; ``previous`` the links of
+    an earlier scan, each module's kept where nothing it read has changed."""
+    keys = keys or {}
     linker = _Linker(project, directories)
-    refs = linker.references()
-    notes = linker.walker.notes
-    return Linked(
+    context = hashlib.sha256(
+        "\n".join(
+            [*sorted(project.modules), "", *sorted(directories), "", *sorted(linker.loader_classes)]
+        ).encode()
+    ).hexdigest()
+    files = {
+        relpath: (keys.get(relpath, ""), frozenset(_searched(module)))
+        for relpath, module in project.modules.items()
+    }
+    if previous is None or previous.context != context or not keys:
+        links = linker.link_modules(keys, {}, set())
+    else:
+        # names a changed file can now be found by, that it could not before: a search for
+        # them may find it now (one that found it before read it, and is relinked anyway)
+        fresh = {
+            name
+            for relpath, (key, names) in files.items()
+            if previous.files.get(relpath, ("", frozenset()))[0] != key
+            for name in names - previous.files.get(relpath, ("", frozenset()))[1]
+        }
+        links = linker.link_modules(keys, previous.modules, fresh)
+    refs = linker.finish([r for link in links.values() for r in link.references])
+    notes: dict[str, set[str]] = defaultdict(set)
+    for kind, name in (n for link in links.values() for n in link.notes):
+        notes[kind].add(name)
+    for kind, names in linker.walker.notes.items():
+        notes[kind] |= names
+    linked = Linked(
         references=tuple(refs),
         env=frozenset(notes.get("env", ())),
         options=frozenset(notes.get("option", ())),
         models=frozenset(r.model for r in refs if r.model),
     )
+    return linked, Links(context, links, files)
+
+
+def _searched(module: Module) -> set[str]:
+    """The names a search for callers or subclasses finds ``module`` by."""
+    names = {f"call:{name}" for name in module.index.called}
+    names |= {f"base:{b.rpartition('.')[2]}" for _, _, bases in module.index.classes for b in bases}
+    return names
 
 
 def _last(func: Expr) -> str | None:
@@ -84,7 +153,7 @@ class _Linker:
         self.project = project
         self.directories = directories
         self.walker = Walker(project)
-        self._paths: dict[str, frozenset[str]] = {}
+        self._paths: dict[str, tuple[frozenset[str], Reads]] = {}
 
     @cached_property
     def loader_classes(self) -> frozenset[str]:
@@ -131,21 +200,64 @@ class _Linker:
             b[0] == "assign" and b[2] is not None and b[2][0] in ("n", "a") for b in found[1]
         )
 
-    def references(self) -> list[Reference]:
-        found: list[Reference] = []
+    def link_modules(
+        self, keys: Mapping[str, str], previous: Mapping[str, ModuleLink], fresh: set[str]
+    ) -> dict[str, ModuleLink]:
+        """Each module's loader calls, linked, or kept from ``previous`` when every file its
+        linking read is unchanged and none of the names it searched is in ``fresh``."""
+        links: dict[str, ModuleLink] = {}
+        relinked: list[str] = []
+        tracker = self.project.tracker
         for module in self.project.modules.values():
             if not self._candidate_module(module):
                 continue
-            for scope, call, guards in module.summary.calls:
-                if not self._candidate_call(module, scope, call[2]):
+            kept = previous.get(module.relpath)
+            if (
+                kept is not None
+                and not kept.names & fresh
+                and all(keys.get(r) == key for r, key in kept.reads)
+            ):
+                links[module.relpath] = kept
+                continue
+            tracker.begin()
+            try:
+                found = self._module_references(module)
+            finally:
+                reads = tracker.end()
+            reads.modules.add(module.relpath)
+            links[module.relpath] = ModuleLink(
+                references=tuple(found),
+                reads=tuple(sorted((r, keys.get(r, "")) for r in reads.modules)),
+                names=frozenset(reads.names),
+                notes=frozenset(reads.notes),
+            )
+            relinked.append(module.relpath)
+        logger.debug("linked %s; kept %d module(s)", relinked, len(links) - len(relinked))
+        return links
+
+    def _module_references(self, module: Module) -> list[Reference]:
+        found: list[Reference] = []
+        for scope, call, guards in module.summary.calls:
+            if not self._candidate_call(module, scope, call[2]):
+                continue
+            matched: Signature | None = None
+            for qualname in self.walker.callees(module, call[2]):
+                signature = match_signature(qualname)
+                if signature is None:
                     continue
-                for qualname in self.walker.callees(module, call[2]):
-                    signature = match_signature(qualname)
-                    if signature is not None:
-                        site = _Site(self, module, scope, call, guards, qualname, signature)
-                        found += site.references()
-                        break
-        found = [ref for ref in found if not self._local_path(ref)]
+                if matched is not None and not (
+                    signature is matched and _named_by_callee(signature)
+                ):
+                    continue
+                # the first loader the callee can be; more only when the callee's own
+                # name is the model (``pipelines.__dict__[name].get_model()``)
+                matched = signature
+                site = _Site(self, module, scope, call, guards, qualname, signature)
+                found += site.references()
+        return [ref for ref in found if not self._local_path(ref)]
+
+    def finish(self, found: list[Reference]) -> list[Reference]:
+        """The project-wide step: URLs written in code that no loader call reached."""
         found += self._urls(found)
         return _unique(found)
 
@@ -158,9 +270,22 @@ class _Linker:
         return any(ref.model in self._path_strings(relpath) for relpath in {ref.file, loader_file})
 
     def _path_strings(self, relpath: str) -> frozenset[str]:
+        """The strings ``relpath`` writes to or opens as paths (computed once; what computing
+        them read is added to the reads of every module linking that uses them)."""
+        tracker = self.project.tracker
         cached = self._paths.get(relpath)
         if cached is not None:
-            return cached
+            tracker.add(cached[1])
+            return cached[0]
+        tracker.begin()
+        try:
+            strings = self._written_paths(relpath)
+        finally:
+            reads = tracker.end()
+        self._paths[relpath] = (strings, reads)
+        return strings
+
+    def _written_paths(self, relpath: str) -> frozenset[str]:
         module = self.project.modules.get(relpath)
         strings: set[str] = set()
         for _scope, call, _guards in module.summary.calls if module else ():
@@ -170,8 +295,7 @@ class _Linker:
             for arg in args:
                 values = self.walker.values(module, arg) if module else []
                 strings.update(v.value for v in values if isinstance(v.value, str))
-        self._paths[relpath] = frozenset(strings)
-        return self._paths[relpath]
+        return frozenset(strings)
 
     def _urls(self, found: list[Reference]) -> list[Reference]:
         """Checkpoint URLs written in the code outside tables, that no loader call reached."""
@@ -199,6 +323,11 @@ def _url_reference(relpath: str, line: int, url: str, how: str, confidence: str)
         revision=target.revision, api="url" if how != "doc" else "comment", how=how,
         confidence=confidence, library=library, files=target.files,  # type: ignore[arg-type]
     )  # fmt: skip
+
+
+def _named_by_callee(signature: Signature) -> bool:
+    """Whether the model is the callee's name, not an argument (torchaudio's bundles)."""
+    return signature.model_pos is None and not signature.model_kw
 
 
 def _is_loader_class(qualname: str) -> bool:

@@ -70,7 +70,9 @@ def class_attr_sources(walk: Walk, obj: ClassObj, attr: str, ctx: Ctx, depth: in
         return out
     for base in module.scope(scope)["bases"]:
         for base_obj in walk.objects(module, base, ctx, depth + 1):
-            if isinstance(base_obj, ClassObj) and base_obj.scope != scope:
+            if isinstance(base_obj, ClassObj) and not (
+                base_obj.module is module and base_obj.scope == scope
+            ):
                 found = class_attr_sources(
                     walk,
                     ClassObj(base_obj.module, base_obj.scope, obj.call, obj.ctx),

@@ -248,7 +248,7 @@ def _class_attribute(walk: Walk, obj: ClassObj, attr: str, ctx: Ctx, depth: int)
         return out
     for base in table["bases"]:
         for base_obj in objects(walk, module, base, ctx, depth + 1):
-            if isinstance(base_obj, ClassObj) and base_obj.scope != scope:
+            if isinstance(base_obj, ClassObj) and not _same_class(base_obj, module, scope):
                 out += _class_attribute(walk, base_obj, attr, ctx, depth + 1)
             elif isinstance(base_obj, Symbol):
                 out.append(Symbol(f"{base_obj.qualname}.{attr}"))
@@ -314,6 +314,12 @@ def _getattr_objects(walk: Walk, module: Module, call: Expr, ctx: Ctx, depth: in
     ]
 
 
+def _same_class(obj: ClassObj, module: Module, scope: int) -> bool:
+    """Whether ``obj`` is the class ``scope`` of ``module`` (a base that names itself): scope
+    numbers are per module, so both must agree."""
+    return obj.module is module and obj.scope == scope
+
+
 def base_symbols(walk: Walk, obj: ClassObj, depth: int = 0) -> list[Symbol]:
     """External classes a project class derives from (``class M(BertModel)``)."""
     if depth > MAX_DEPTH:
@@ -323,6 +329,8 @@ def base_symbols(walk: Walk, obj: ClassObj, depth: int = 0) -> list[Symbol]:
         for base_obj in objects(walk, obj.module, base, Ctx(), depth + 1):
             if isinstance(base_obj, Symbol):
                 out.append(base_obj)
-            elif isinstance(base_obj, ClassObj) and base_obj.scope != obj.scope:
+            elif isinstance(base_obj, ClassObj) and not _same_class(
+                base_obj, obj.module, obj.scope
+            ):
                 out += base_symbols(walk, base_obj, depth + 1)
     return out

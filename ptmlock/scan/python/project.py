@@ -15,7 +15,9 @@ from typing import Any
 
 from ptmlock.scan.python.ir import Scope, Summary
 
-__all__ = ["Index", "Module", "PythonProject", "index_of", "module_names", "reaching"]
+__all__ = [
+    "Index", "Module", "PythonProject", "Reads", "Tracker", "index_of", "module_names", "reaching",
+]  # fmt: skip
 
 Binding = tuple[Any, ...]  # (kind, line, value, path, unconditional)
 
@@ -81,6 +83,56 @@ def reaching(bindings: list[Binding], line: int) -> list[Binding]:
     return before[start:]
 
 
+@dataclass(slots=True)
+class Reads:
+    """What one piece of linking read: modules' summaries, the names whose callers (``call:``)
+    or subclasses (``base:``) it searched the project for, and the notes it made."""
+
+    modules: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)
+    notes: set[tuple[str, str]] = field(default_factory=set)
+
+    def add(self, other: Reads) -> None:
+        self.modules |= other.modules
+        self.names |= other.names
+        self.notes |= other.notes
+
+
+class Tracker:
+    """Records what the linking of each module reads, so its result can be kept until one of
+    those inputs changes (nested: a memoized search's reads are added wherever it is reused)."""
+
+    __slots__ = ("_stack",)
+
+    def __init__(self) -> None:
+        self._stack: list[Reads] = []
+
+    def begin(self) -> None:
+        self._stack.append(Reads())
+
+    def end(self) -> Reads:
+        reads = self._stack.pop()
+        if self._stack:
+            self._stack[-1].add(reads)
+        return reads
+
+    def add(self, reads: Reads) -> None:
+        if self._stack:
+            self._stack[-1].add(reads)
+
+    def module(self, relpath: str) -> None:
+        if self._stack:
+            self._stack[-1].modules.add(relpath)
+
+    def name(self, name: str) -> None:
+        if self._stack:
+            self._stack[-1].names.add(name)
+
+    def note(self, kind: str, name: str) -> None:
+        if self._stack:
+            self._stack[-1].notes.add((kind, name))
+
+
 @dataclass(eq=False, slots=True)
 class Module:
     """One module of the project: its path, dotted name and (loaded on first use) summary."""
@@ -89,11 +141,14 @@ class Module:
     modname: str
     index: Index
     _load: Callable[[str], Summary | None]
+    _tracker: Tracker | None = None
     _summary: Summary | None = None
     _loaded: bool = False
 
     @property
     def summary(self) -> Summary:
+        if self._tracker is not None:
+            self._tracker.module(self.relpath)
         if not self._loaded:
             self._summary, self._loaded = self._load(self.relpath), True
         return self._summary if self._summary is not None else _EMPTY
@@ -177,6 +232,7 @@ class PythonProject:
     _subclasses: dict[str, list[tuple[Module, int]]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    tracker: Tracker = field(default_factory=Tracker)
 
     @classmethod
     def build(
@@ -191,7 +247,7 @@ class PythonProject:
         project = cls()
         for relpath, index in sorted(entries, key=lambda e: (e[0].count("/"), e[0])):
             primary, full = names.get(relpath, (relpath, relpath))
-            module = Module(relpath, primary, index, load)
+            module = Module(relpath, primary, index, load, project.tracker)
             project.modules[relpath] = module
             if relpath in names:
                 project.by_name.setdefault(primary, module)
@@ -217,10 +273,12 @@ class PythonProject:
 
     def calling(self, name: str) -> list[Module]:
         """Modules with a call whose last name is ``name``."""
+        self.tracker.name(f"call:{name}")
         return self._callers.get(name, [])
 
     def subclass_candidates(self, class_name: str) -> list[tuple[Module, int]]:
         """Classes anywhere in the project that name a base ending in ``class_name``."""
+        self.tracker.name(f"base:{class_name}")
         return self._subclasses.get(class_name, [])
 
 

@@ -30,6 +30,7 @@ from ptmlock.scan.python.members import (
     field_sources,
     namespace_sources,
 )
+from ptmlock.scan.python.project import Reads
 from ptmlock.scan.python.tables import (
     element_sources,
     is_expr,
@@ -78,8 +79,8 @@ class Walker:
         self.active: set[object] = set()
         self.notes: dict[str, set[str]] = defaultdict(set)
         self._steps = 0
-        self._callers: dict[tuple[str, int], list[Caller]] = {}
-        self._params: dict[tuple[str, int, str], list[Src]] = {}
+        self._callers: dict[tuple[str, int], tuple[list[Caller], Reads]] = {}
+        self._params: dict[tuple[str, int, str], tuple[list[Src], Reads]] = {}
 
     # -- public ---------------------------------------------------------------------------
     def values(self, module: Module, expr: Expr, ctx: Ctx | None = None) -> list[Value]:
@@ -113,10 +114,19 @@ class Walker:
     def callers(self, module: Module, scope: int) -> list[Caller]:
         """Every call of the function ``scope`` in the project (computed once)."""
         key = (module.relpath, scope)
-        if key not in self._callers:
-            self._callers[key] = []  # a recursive search meets no callers of its own
-            self._callers[key] = find_callers(self, module, scope)
-        return self._callers[key]
+        tracker = self.project.tracker
+        if key in self._callers:
+            found, reads = self._callers[key]
+            tracker.add(reads)
+            return found
+        self._callers[key] = ([], Reads())  # a recursive search meets no callers of its own
+        tracker.begin()
+        try:
+            found = find_callers(self, module, scope)
+        finally:
+            reads = tracker.end()
+        self._callers[key] = (found, reads)
+        return found
 
     # -- the walk, as its parts call it ---------------------------------------------------
     def tick(self) -> None:
@@ -127,6 +137,7 @@ class Walker:
 
     def note(self, kind: str, name: str) -> None:
         self.notes[kind].add(name)
+        self.project.tracker.note(kind, name)
 
     def values_at(self, module: Module, expr: Expr, ctx: Ctx, depth: int) -> list[Value]:
         """``values`` inside the walk, ``depth`` steps from the loader argument."""
@@ -340,7 +351,17 @@ class Walker:
         key = (module.relpath, scope, name)
         cached = self._params.get(key)
         if cached is not None:
-            return cached
+            self.project.tracker.add(cached[1])
+            return cached[0]
+        self.project.tracker.begin()
+        try:
+            out = self._each_caller_passes(module, scope, name, depth)
+        finally:
+            reads = self.project.tracker.end()
+        self._params[key] = (out, reads)
+        return out
+
+    def _each_caller_passes(self, module: Module, scope: int, name: str, depth: int) -> list[Src]:
         out: list[Src] = []
         for caller, call, _call_scope, bound in self.callers(module, scope):
             passed = argument_for(module, scope, call, name, bound)
@@ -353,7 +374,6 @@ class Walker:
             hop = Hop(caller.relpath, call[1], f"{name} of {module.qualname(scope)}()", "caller")
             found = self.sources(caller, passed, Ctx(), depth + 1)
             out += [s.via("argument", hop=hop) for s in found]
-        self._params[key] = out
         return out
 
     # -- operators, attributes and calls --------------------------------------------------
