@@ -40,12 +40,14 @@ _COMMIT = re.compile(r"^[0-9a-f]{40}$|^[0-9a-f]{64}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # model ids by hub: Hugging Face's own rule (huggingface_hub ``validate_repo_id``: one or two
 # names of letters, digits, ``-_.``, not starting or ending with ``-``/``.``, no ``--``/``..``, at
-# most 96 characters); GitHub's owner/repo; an http(s) URL without spaces or control characters
+# most 96 characters); GitHub's owner/repo; for URL files, a URL or the name a library gives its
+# weights (``torchvision/resnet18:IMAGENET1K_V1``), printable without spaces (never a path: the
+# file is placed by its checked file name)
 _HF_NAME = r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?"
 _MODEL_IDS = {
     "huggingface": re.compile(rf"(?:{_HF_NAME}/)?{_HF_NAME}"),
     "pytorch_hub": re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+"),
-    "url": re.compile(r"https?://[!-~]+"),
+    "url": re.compile(r"[!-~]+"),
 }
 T = TypeVar("T")
 
