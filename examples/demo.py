@@ -5,7 +5,8 @@
 2. `ptmlock scan` the application in examples/app and write out/ptm.lock; `ptmlock check`;
 3. `ptmlock install --locked` (then again: nothing to do), `ptmlock verify`;
 4. `ptmlock export` a CycloneDX ML-BOM;
-5. prove the application would load every model with HF_HUB_OFFLINE=1.
+5. load the application's models with real transformers (AutoConfig, AutoTokenizer: no torch)
+   and HF_HUB_OFFLINE=1, the mirror stopped, and say what that proves.
 
 Run from the repository root: python examples/demo.py [--out DIR]   (default: out/)
 """
@@ -30,16 +31,41 @@ from hub_repos import write_folders  # noqa: E402
 
 from ptmlock.lockfile import read_lock  # noqa: E402
 
+# The application's loading calls, run with HF_HUB_OFFLINE=1 after the mirror is stopped, by
+# the real libraries. transformers' AutoConfig and AutoTokenizer need no torch, which keeps
+# this demo light; what needs torch (model weights, diffusers, sentence-transformers) is loaded
+# by tests/offline/test_real_libraries.py with the real libraries on tiny real models.
 OFFLINE_CHECK = """
-import sys
 from huggingface_hub import hf_hub_download
-from ptmlock.lockfile import read_lock
-lock = read_lock(__import__("pathlib").Path(sys.argv[1]))
-for model in lock.models:
-    for file in model.files:
-        # the call transformers, diffusers and sentence-transformers make under the hood
-        hf_hub_download(model.id, file.path, revision=model.requested or "main")
-    print(f"  offline load ok: {model.id}@{model.requested or 'main'} ({len(model.files)} files)")
+from transformers import AutoConfig, AutoTokenizer
+
+def show(what, model, revision="main"):
+    print(f"  offline load ok: {model}@{revision}: {what}")
+
+for model, revision in [
+    ("ptmlock-demo/tiny-bert", None),            # triage.load_encoder
+    ("ptmlock-demo/tiny-sentiment", "v1.0"),     # triage.load_sentiment (pinned to a tag)
+    ("ptmlock-demo/mini-embed", None),           # triage.load_embedder's transformer module
+]:
+    tokenizer = AutoTokenizer.from_pretrained(model, revision=revision)
+    config = AutoConfig.from_pretrained(model, revision=revision)
+    ids = tokenizer("Help me please")["input_ids"]
+    show(f"AutoTokenizer {type(tokenizer).__name__} {ids}, AutoConfig {config.model_type}",
+         model, revision or "main")
+config = AutoConfig.from_pretrained("ptmlock-demo/tiny-t5")  # replies.load_summarizer
+show(f"AutoConfig {config.model_type}", "ptmlock-demo/tiny-t5")
+# replies.local_llm_path: the application's own call
+# replies.local_llm_path: the application's own call
+path = hf_hub_download("ptmlock-demo/tiny-llm-gguf", "tiny-llm.Q4_K_M.gguf")
+show(f"hf_hub_download {path.rsplit('/', 1)[-1]}", "ptmlock-demo/tiny-llm-gguf")
+"""
+WHAT_IT_PROVES = """
+What this proves: with the hub gone (HF_HUB_OFFLINE=1, the mirror stopped), transformers itself
+found and parsed the locked configs and tokenizers in the HF cache ptmlock installed (including
+the files it probes and the repo lacks, recorded in the lock as `absent`), at the pinned
+revisions (a tag too). It does not load weights here (that needs torch): tiny-sd's pipeline and
+the weights of the others are installed and verified byte for byte above, and tests/offline
+loads real weights with transformers, sentence-transformers, diffusers, timm, open_clip and PEFT.
 """
 
 
@@ -103,8 +129,11 @@ def main(argv: list[str]) -> int:
         server.send_signal(signal.SIGINT)  # what Ctrl-C sends: the server stops cleanly
         server.wait(timeout=30)
     offline = env | {"HF_HUB_OFFLINE": "1", "HF_ENDPOINT": "http://127.0.0.1:9"}
-    print("\n$ HF_HUB_OFFLINE=1 (the application's own loading calls, mirror stopped)")
-    subprocess.run([sys.executable, "-c", OFFLINE_CHECK, lock], env=offline, check=True, cwd=ROOT)
+    print(
+        "\n$ HF_HUB_OFFLINE=1 (the application's loading calls, real transformers, mirror stopped)"
+    )
+    subprocess.run([sys.executable, "-c", OFFLINE_CHECK], env=offline, check=True, cwd=ROOT)
+    print(WHAT_IT_PROVES)
     models = read_lock(ROOT / lock).models
     print(
         f"\ndone: {len(models)} models locked in {lock}, installed, verified, exported to "

@@ -4,7 +4,10 @@ Each repo has the shape its real counterpart has on the Hub (several weight form
 cards with licence and lineage, tags), with tiny deterministic files, so `ptmlock serve` can
 stand in for huggingface.co with no network. ``write_folders`` writes one folder per revision
 (the demo commits them with `ptmlock mirror add`, as a user would); ``build`` commits them
-straight into a mirror folder. Run: python examples/hub_repos.py OUT_DIR
+straight into a mirror folder. Configs and tokenizers are real: transformers' AutoConfig and
+AutoTokenizer load them (the tokenizer.json is made by the tokenizers library); the weights are
+random bytes in the right formats (tests/offline loads real weights).
+Run: python examples/hub_repos.py OUT_DIR
 """
 
 from __future__ import annotations
@@ -72,16 +75,45 @@ def _json(data: object) -> bytes:
     return json.dumps(data, indent=2, sort_keys=True).encode() + b"\n"
 
 
+_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "help", "me", "please", "refund"]
+
+
+def _tokenizer_json() -> bytes:
+    """A real BERT WordPiece tokenizer.json, made by the tokenizers library (deterministic)."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+
+    vocab = {token: i for i, token in enumerate(_VOCAB)}
+    tokenizer = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", 2), ("[SEP]", 3)],
+    )
+    return tokenizer.to_str().encode()
+
+
 def _bert(label: str, **card: object) -> dict[str, bytes]:
     return {
         "README.md": _card(**card),
         "config.json": _json(
             {"architectures": ["BertModel"], "model_type": "bert", "hidden_size": 32}
         ),
-        "tokenizer.json": _json({"version": "1.0", "model": {"type": "WordPiece"}}),
-        "tokenizer_config.json": _json({"do_lower_case": True, "model_max_length": 512}),
-        "vocab.txt": b"\n".join([b"[PAD]", b"[UNK]", b"[CLS]", b"[SEP]", b"[MASK]", b"help"])
-        + b"\n",
+        "tokenizer.json": _tokenizer_json(),
+        "tokenizer_config.json": _json(
+            {
+                "tokenizer_class": "BertTokenizer",
+                "do_lower_case": True,
+                "model_max_length": 512,
+                "unk_token": "[UNK]",
+                "cls_token": "[CLS]",
+                "sep_token": "[SEP]",
+                "pad_token": "[PAD]",
+                "mask_token": "[MASK]",
+            }
+        ),
+        "vocab.txt": "".join(f"{token}\n" for token in _VOCAB).encode(),
         "model.safetensors": _safetensors(label, {"embeddings": [64, 32], "pooler": [32, 32]}),
         "pytorch_model.bin": b"PK\x03\x04" + _noise(label + ".bin", 12_000),
         "tf_model.h5": b"\x89HDF\r\n\x1a\n" + _noise(label + ".h5", 12_000),

@@ -5,6 +5,7 @@ Layout (what huggingface_hub 2.x reads, so applications load offline with no cha
     <cache>/models--<org>--<name>/blobs/<sha256>
     <cache>/models--<org>--<name>/snapshots/<commit>/<path>   -> ../../blobs/<sha256> (relative)
     <cache>/models--<org>--<name>/refs/<requested>            holds <commit>
+    <cache>/models--<org>--<name>/.no_exist/<commit>/<path>   empty: not in the repo there
     <cache>/.locks/models--<org>--<name>/<sha256>.lock        shared with huggingface_hub
 
 ptmlock names every blob by its sha256 (huggingface_hub names small git files by their git
@@ -103,6 +104,12 @@ class ModelCache:
         if not safe_relpath(relpath):
             raise UnsafePathError(f"{self.model_id}: unsafe file name {relpath!r}")
         return self.repo / "snapshots" / commit / relpath
+
+    def no_exist(self, commit: str, relpath: str) -> Path:
+        """huggingface_hub's negative-cache marker: ``relpath`` is not in the repo at ``commit``."""
+        if not safe_relpath(relpath):
+            raise UnsafePathError(f"{self.model_id}: unsafe file name {relpath!r}")
+        return self.repo / ".no_exist" / commit / relpath
 
     def ref(self, name: str) -> Path:
         if not safe_relpath(name):

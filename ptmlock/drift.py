@@ -16,7 +16,7 @@ from typing import Any
 
 from ptmlock.hubs.interface import Hub
 from ptmlock.hubs.selection import recorded_selection
-from ptmlock.locking import requests_from_references
+from ptmlock.locking import request_key, requests_from_references, required_requests
 from ptmlock.models import Lock, LockedModel, ModelRequest, Reference
 
 __all__ = ["Drift", "FieldChange", "code_drift", "lock_drift", "settle"]
@@ -102,6 +102,7 @@ def code_drift(
     families = {r.model: r.family for r in references if r.model and r.family}
     entries = list(previous.models) if previous else []
     exact = {(m.hub, m.id, m.requested): m for m in entries}
+    requests = _with_requirements(requests, entries)
     matched = {(r.hub, r.id, r.requested) for r in requests if (r.hub, r.id, r.requested) in exact}
     spare = [m for m in entries if (m.hub, m.id, m.requested) not in matched]
     drift: list[Drift] = []
@@ -122,6 +123,23 @@ def code_drift(
         for m in spare
     ]
     return sorted(drift, key=lambda d: (d.hub, d.id, d.requested or ""))
+
+
+def _with_requirements(
+    requests: list[ModelRequest], entries: Sequence[LockedModel]
+) -> list[ModelRequest]:
+    """The code's requests plus the repos their lock entries require (remote code elsewhere,
+    an open_clip tokenizer, a PEFT base), as ``lock_references`` adds them: those are in the
+    lock because of the code, not loose entries."""
+    by_key = {request_key(r): r for r in requests}
+    locked = {(m.hub, m.id, m.requested or ""): m for m in entries}
+    for _ in range(4):  # locking's depth
+        models = [locked[key] for key in by_key if key in locked]
+        batch = {k: r for k, r in required_requests(by_key, models).items() if by_key.get(k) != r}
+        if not batch:
+            break
+        by_key.update(batch)
+    return sorted(by_key.values(), key=request_key)
 
 
 def _drift(

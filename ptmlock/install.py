@@ -141,6 +141,7 @@ def install(
         for model in lock.models:
             if model.hub == "huggingface":
                 _write_ref(ModelCache(layout.hf_cache, model.id), model, layout.hf_within)
+                _write_absent(ModelCache(layout.hf_cache, model.id), model, layout.hf_within)
             elif model.hub == "pytorch_hub":
                 _trust(layout.torch_hub / "trusted_list", model.id.replace("/", "_", 1))
             if target is not None:
@@ -151,7 +152,17 @@ def install(
 
 
 def _require_installed(work: list[_Job]) -> None:
-    missing = [j.name for j in work if not _reusable(j)]
+    """Offline: every file present with the locked bytes. A present file with other bytes is
+    corrupt (an integrity failure, like ``verify``'s), not merely missing."""
+    bad = [j for j in work if not _reusable(j)]
+    corrupt = [j.name for j in bad if j.place.final.is_file()]
+    if corrupt:
+        raise IntegrityError(
+            f"offline, and {len(corrupt)} installed file(s) are corrupt (size or sha256 differ "
+            "from the lock): " + ", ".join(corrupt),
+            hint="run `ptmlock install` once with network access to replace them",
+        )
+    missing = [j.name for j in bad]
     if missing:
         raise OfflineError(
             f"offline, and {len(missing)} locked file(s) are not installed: " + ", ".join(missing),
@@ -394,6 +405,17 @@ def _write_ref(cache: ModelCache, model: LockedModel, within: Confinement) -> No
     within.folder(ref.parent)
     refuse_link(ref)
     write_atomic(ref, model.revision.encode(), durable=False)  # cache bookkeeping, as hf does
+
+
+def _write_absent(cache: ModelCache, model: LockedModel, within: Confinement) -> None:
+    """The ``.no_exist`` markers of the files the loaders probe and the repo lacks: empty files
+    (not content: nothing to verify), as huggingface_hub writes them after a 404."""
+    for path in model.absent:
+        marker = cache.no_exist(model.revision, path)
+        if not marker.is_file():
+            within.folder(marker.parent)
+            refuse_link(marker)  # touching a dangling link would create its target
+            marker.touch()
 
 
 def _materialize(layout: Layout, model: LockedModel, target: Path) -> None:

@@ -20,7 +20,7 @@ import tomlkit.exceptions
 from ptmlock.atomic import write_atomic
 from ptmlock.endpoint import is_public_endpoint
 from ptmlock.errors import LockFileError
-from ptmlock.models import HUBS, BaseModelRef, Lock, LockedFile, LockedModel
+from ptmlock.models import HUBS, BaseModelRef, Lock, LockedFile, LockedModel, Requirement
 
 __all__ = [
     "SUPPORTED_VERSION",
@@ -62,6 +62,8 @@ _OPTIONAL_FIELDS: tuple[tuple[str, str, type], ...] = (
     ("group", "group", str),
     ("libraries", "libraries", list),
     ("patterns", "patterns", list),
+    ("absent", "absent", list),
+    ("required_by", "required_by", list),
     ("license", "license", str),
     ("task", "task", str),
     ("library_name", "library_name", str),
@@ -73,7 +75,9 @@ _OPTIONAL_FIELDS: tuple[tuple[str, str, type], ...] = (
     ("last_modified", "last_modified", str),
     ("card_sha256", "card_sha256", str),
 )
-_MODEL_KEYS = {"hub", "id", "revision", "file", "base_model"} | {k for _, k, _ in _OPTIONAL_FIELDS}
+_MODEL_KEYS = {"hub", "id", "revision", "file", "base_model", "requires"} | {
+    k for _, k, _ in _OPTIONAL_FIELDS
+}
 _FILE_KEYS = {"path", "size", "sha256", "url", "resolved_url"}
 
 
@@ -152,6 +156,23 @@ def _base_from_dict(data: Any, path: str) -> BaseModelRef:
     return BaseModelRef(id=_require(data, "id", str, path), relation=relation)
 
 
+def _requirement_from_dict(data: Any, path: str) -> Requirement:
+    if not isinstance(data, Mapping):
+        raise _Invalid(path, "Expected a table")
+    _check_unknown(data, {"id", "revision", "library", "files", "why"}, path)
+    files = _str_list(data, "files", path)
+    for i, name in enumerate(files):
+        if not safe_relpath(name):
+            raise _Invalid(f"{path}.files[{i}]", f"Unsafe file path {name!r}")
+    return Requirement(
+        id=_require(data, "id", str, path),
+        revision=_get(data, "revision", str, path) if "revision" in data else None,
+        library=_get(data, "library", str, path) if "library" in data else "transformers",
+        files=files,
+        why=_get(data, "why", str, path) if "why" in data else "",
+    )
+
+
 def _model_from_dict(data: Any, path: str) -> LockedModel:
     if not isinstance(data, Mapping):
         raise _Invalid(path, "Expected a table")
@@ -169,11 +190,15 @@ def _model_from_dict(data: Any, path: str) -> LockedModel:
         raise _Invalid(f"{path}.endpoint", "Not an http(s) URL without credentials or query")
     files = _get(data, "file", list, path) if "file" in data else []
     bases = _get(data, "base_model", list, path) if "base_model" in data else []
+    requires = _get(data, "requires", list, path) if "requires" in data else []
     optional: dict[str, Any] = {}
     for attr, key, kind in _OPTIONAL_FIELDS:
         if key not in data:
             continue
         optional[attr] = _str_list(data, key, path) if kind is list else _get(data, key, kind, path)
+    for i, name in enumerate(optional.get("absent", ())):
+        if not safe_relpath(name):
+            raise _Invalid(f"{path}.absent[{i}]", f"Unsafe file path {name!r}")
     return LockedModel(
         hub=hub,  # checked against HUBS above
         id=model_id,
@@ -181,6 +206,9 @@ def _model_from_dict(data: Any, path: str) -> LockedModel:
         files=tuple(_file_from_dict(f, f"{path}.file[{i}]") for i, f in enumerate(files)),
         base_models=tuple(
             _base_from_dict(b, f"{path}.base_model[{i}]") for i, b in enumerate(bases)
+        ),
+        requires=tuple(
+            _requirement_from_dict(r, f"{path}.requires[{i}]") for i, r in enumerate(requires)
         ),
         **optional,
     )
@@ -224,6 +252,8 @@ def lock_to_dict(lock: Lock) -> dict[str, Any]:
             entry[key] = list(value) if kind is list else value
         if model.base_models:
             entry["base_model"] = [{"id": b.id, "relation": b.relation} for b in model.base_models]
+        if model.requires:
+            entry["requires"] = [_requirement_to_dict(r) for r in model.requires]
         if model.files:
             entry["file"] = [
                 {"path": f.path, "size": f.size, "sha256": f.sha256}
@@ -233,6 +263,18 @@ def lock_to_dict(lock: Lock) -> dict[str, Any]:
             ]
         out_models.append(entry)
     return {"version": lock.version, "model": out_models}
+
+
+def _requirement_to_dict(requirement: Requirement) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": requirement.id}
+    if requirement.revision:
+        entry["revision"] = requirement.revision
+    entry["library"] = requirement.library
+    if requirement.files:
+        entry["files"] = list(requirement.files)
+    if requirement.why:
+        entry["why"] = requirement.why
+    return entry
 
 
 def dumps_lock(lock: Lock) -> str:
@@ -248,7 +290,7 @@ def dumps_lock(lock: Lock) -> str:
     for entry in data["model"]:
         table = tomlkit.table()
         for key, value in entry.items():
-            if key == "base_model":
+            if key in ("base_model", "requires"):
                 array = tomlkit.array()
                 for base in value:
                     inline = tomlkit.inline_table()

@@ -11,18 +11,25 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from ptmlock.errors import RevisionNotFoundError
 from ptmlock.hubs.interface import Hub
 from ptmlock.hubs.selection import recorded_selection
-from ptmlock.models import Lock, LockedModel, ModelRequest, Reference
+from ptmlock.models import Lock, LockedModel, ModelRequest, Reference, Requirement
 
-__all__ = ["LockResult", "lock_references", "requests_from_references"]
+__all__ = [
+    "LockResult",
+    "lock_references",
+    "request_key",
+    "requests_from_references",
+    "required_requests",
+]
 
 log = logging.getLogger(__name__)
+NAMED_IN_CODE = "named in code"  # the api of a reference scan/link.py makes from a bare string
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +58,7 @@ def requests_from_references(references: Iterable[Reference]) -> list[ModelReque
                 hub=hub,  # type: ignore[arg-type]  # came from a Reference, already a HubName
                 id=model,
                 requested=revision,
-                libraries=tuple(sorted({r.library for r in refs})),
+                libraries=_libraries(refs),
                 files=tuple(sorted({f for r in refs for f in r.files})),
                 used_by=tuple(sorted({r.location for r in refs}, key=_location_key)),
                 loaders=tuple(sorted({r.api for r in refs})),
@@ -59,6 +66,14 @@ def requests_from_references(references: Iterable[Reference]) -> list[ModelReque
             )
         )
     return requests
+
+
+def _libraries(refs: list[Reference]) -> tuple[str, ...]:
+    """The file policies of the loaders that load a model. A string merely naming the model
+    elsewhere in code (``named in code``: a table of names, say) only guesses a library: it
+    counts when no loader call says which library reads the model."""
+    loaded = {r.library for r in refs if r.api != NAMED_IN_CODE}
+    return tuple(sorted(loaded or {r.library for r in refs}))
 
 
 def lock_references(
@@ -101,7 +116,7 @@ def lock_references(
         ), True
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        pinned = list(pool.map(pin, supported))
+        pinned = _pin_with_requirements(supported, lambda batch: list(pool.map(pin, batch)))
     models = tuple(
         replace(model, family=model.family or families.get(model.id)) for model, _ in pinned
     )
@@ -110,6 +125,65 @@ def lock_references(
         unresolved=tuple(r for r in references if r.model is None),
         unsupported=unsupported,
         resolved=tuple(model.id for model, asked in pinned if asked),
+    )
+
+
+# requirements of requirements are followed this deep (remote code of a base model's remote
+# code); a longer chain is a loop or a repo built to make locking run forever
+_MAX_DEPTH = 4
+
+
+def _pin_with_requirements(
+    requests: list[ModelRequest],
+    pin_all: Callable[[list[ModelRequest]], list[tuple[LockedModel, bool]]],
+) -> list[tuple[LockedModel, bool]]:
+    """Pin ``requests``, then the repos the pinned models require (``LockedModel.requires``),
+    merged into the request for the same model and revision when the code loads it too."""
+    by_key = {request_key(r): r for r in requests}
+    pinned = dict(zip(by_key, pin_all(requests), strict=True))
+    for _ in range(_MAX_DEPTH):
+        wanted = required_requests(by_key, (model for model, _asked in pinned.values()))
+        batch = [r for key, r in sorted(wanted.items()) if by_key.get(key) != r]
+        if not batch:
+            break
+        by_key.update((request_key(r), r) for r in batch)
+        pinned.update(zip((request_key(r) for r in batch), pin_all(batch), strict=True))
+    return list(pinned.values())
+
+
+def required_requests(
+    by_key: Mapping[tuple[str, str, str], ModelRequest], models: Iterable[LockedModel]
+) -> dict[tuple[str, str, str], ModelRequest]:
+    """The request for each repo ``models`` require, merged into the code's own request for the
+    same (hub, id, requested) in ``by_key`` when there is one."""
+    wanted: dict[tuple[str, str, str], ModelRequest] = {}
+    for model in models:
+        for requirement in model.requires:
+            key = ("huggingface", requirement.id, requirement.revision or "")
+            base = wanted.get(key) or by_key.get(key) or _requirement_request(requirement)
+            wanted[key] = _merge_requirement(base, requirement, model.id)
+    return wanted
+
+
+def request_key(request: ModelRequest) -> tuple[str, str, str]:
+    """(hub, id, requested or "") of a request: what one lock entry stands for."""
+    return (request.hub, request.id, request.requested or "")
+
+
+def _requirement_request(requirement: Requirement) -> ModelRequest:
+    return ModelRequest(
+        hub="huggingface", id=requirement.id, requested=requirement.revision, libraries=()
+    )
+
+
+def _merge_requirement(
+    request: ModelRequest, requirement: Requirement, needed_by: str
+) -> ModelRequest:
+    return replace(
+        request,
+        libraries=tuple(sorted({*request.libraries, requirement.library})),
+        files=tuple(sorted({*request.files, *requirement.files})),
+        required_by=tuple(sorted({*request.required_by, needed_by})),
     )
 
 
@@ -140,7 +214,13 @@ def _previous_entry(previous: Lock | None, request: ModelRequest) -> LockedModel
 
 
 def _refresh(old: LockedModel, request: ModelRequest) -> LockedModel:
-    return replace(old, used_by=request.used_by, loaders=request.loaders, group=request.group)
+    return replace(
+        old,
+        used_by=request.used_by,
+        loaders=request.loaders,
+        group=request.group,
+        required_by=request.required_by,
+    )
 
 
 def _sort_key(key: tuple[str, str, str | None]) -> tuple[str, str, str]:

@@ -17,6 +17,7 @@ __all__ = [
     "LockedModel",
     "ModelRequest",
     "Reference",
+    "Requirement",
     "ScanHub",
     "ScanResult",
     "Skipped",
@@ -95,6 +96,23 @@ class ModelRequest:
     used_by: tuple[str, ...] = ()
     loaders: tuple[str, ...] = ()
     group: str | None = None
+    required_by: tuple[str, ...] = ()  # models whose loading reads this repo (``Requirement``)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Requirement:
+    """Another repo a model's loader reads from, found in the model's own files at lock time.
+
+    Remote code that ``auto_map`` names in another repo (``org/other--modeling_x.Cls``), the
+    tokenizer an open_clip config names (``text_cfg.hf_tokenizer_name``), the base model of a PEFT
+    adapter. Locking pins it as a model of its own (``required_by`` the one that needs it).
+    """
+
+    id: str
+    revision: str | None = None  # what the model's files ask for (None: the default branch)
+    library: str = "transformers"  # the file policy for the other repo (hubs/selection.py)
+    files: tuple[str, ...] = ()  # exact files read from it (remote code modules)
+    why: str = ""  # what in the model's files names it, e.g. "config.json auto_map"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -133,6 +151,11 @@ class LockedModel:
     group: str | None = None
     libraries: tuple[str, ...] = ()  # whose file policies chose the files (hubs/selection.py)
     patterns: tuple[str, ...] = ()  # user patterns and exact file names, beside the policies
+    # repo paths the loaders probe that the repo lacks at ``revision``: install writes the
+    # negative-cache markers huggingface_hub reads (``.no_exist/<revision>/<path>``); not content
+    absent: tuple[str, ...] = ()
+    requires: tuple[Requirement, ...] = ()  # other repos the loaders read (locked beside it)
+    required_by: tuple[str, ...] = ()  # ids of the locked models whose loading reads this one
     # facts from the hub and the model card, captured at lock time (nothing secret)
     license: str | None = None
     base_models: tuple[BaseModelRef, ...] = ()

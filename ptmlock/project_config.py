@@ -25,6 +25,8 @@ The table is optional; every key in it is optional::
     revision = "v1.0"             # branch, tag or commit to lock (default: the hub's default)
     patterns = ["*.safetensors", "*.json"]   # files to lock (default: what the library reads)
     library = "sentence-transformers"        # file-selection policy (default transformers)
+    sites = ["app/load.py:12"]    # unresolved loader sites this declaration stands for: the
+                                  # `check` gate fails on an unresolved site not declared or ignored
 
 ``load_config`` reads it (a bad value raises a one-line ``ConfigError`` naming pyproject.toml and
 the dotted key); ``add_model`` and ``add_ignore`` edit it with tomlkit, so the user's comments,
@@ -58,7 +60,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 PYPROJECT = "pyproject.toml"
-_MODEL_KEYS = frozenset({"id", "hub", "revision", "patterns", "library"})
+_MODEL_KEYS = frozenset({"id", "hub", "revision", "patterns", "library", "sites"})
 _TOP_KEYS = frozenset({"models", "exclude", "ignore", "mirrors", "hub-fallback", "url-mirrors"})
 # read by ptmlock.audit.policy, validated there
 _AUDIT_KEYS = frozenset({"allowed-licenses", "audit", "signatures"})
@@ -73,6 +75,7 @@ class DeclaredModel:
     revision: str | None = None
     patterns: tuple[str, ...] = ()
     library: str = "transformers"
+    sites: tuple[str, ...] = ()  # "file:line" loader sites whose model this is (unresolved there)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -163,6 +166,7 @@ def _parse_model(item: object, where: str) -> DeclaredModel:
         revision=revision,
         patterns=_string_list(mapping.get("patterns", []), f"{where}.patterns"),
         library=library,
+        sites=_string_list(mapping.get("sites", []), f"{where}.sites"),
     )
 
 
@@ -200,6 +204,7 @@ def add_model(
     patterns: tuple[str, ...] | list[str] = (),
     hub: HubName = "huggingface",
     library: str | None = None,
+    sites: tuple[str, ...] | list[str] = (),
 ) -> None:
     """Declare ``model_id`` in ``[[tool.ptmlock.models]]`` (replacing an entry with the same id)."""
     if hub not in HUBS:
@@ -216,6 +221,8 @@ def add_model(
         entry["patterns"] = list(patterns)
     if library:
         entry["library"] = library
+    if sites:
+        entry["sites"] = list(sites)
     models = table.get("models")
     if models is None:
         models = tomlkit.aot()

@@ -189,6 +189,41 @@ def test_scan_check_fails_when_code_and_lock_drift(
     assert (project / "ptm.lock").read_bytes() == lock_before  # a check writes nothing
 
 
+def test_check_fails_on_an_unresolved_loader_site_until_declared_or_ignored(
+    project: Path, capsys: pytest.CaptureFixture[str], hf_env: HfEnv
+) -> None:
+    (project / "dynamic.py").write_text(
+        "import os\nfrom transformers import AutoModel\n\n"
+        "def load():\n    return AutoModel.from_pretrained(os.environ['MODEL'])\n"
+    )
+    code, out, _ = _run(capsys, "scan", str(project))
+    assert code == 0 and "warning: dynamic.py:5: transformers.AutoModel.from_pretrained" in out
+    code, out, _ = _run(capsys, "check", str(project))
+    assert code == 1  # the lock is current, but the app would fail offline at that site
+    assert "unresolved dynamic.py:5: transformers.AutoModel.from_pretrained" in out
+    assert "1 unresolved loader site(s); fix: resolve it" in out
+    assert "ptmlock add ID --site FILE:LINE" in out and "ptmlock ignore FILE:LINE" in out
+    report = json.loads(_run(capsys, "check", str(project), "--format", "json")[1])
+    assert report["ok"] is False and report["up_to_date"] is True
+    assert [(f["rule"], f["file"], f["line"]) for f in report["findings"]] == [
+        ("unresolved-loader", "dynamic.py", 5)
+    ]
+    # declared: the model it loads is locked, and the site is accounted for
+    (project / "pyproject.toml").write_text('[project]\nname = "app"\n')
+    assert (
+        _run(capsys, "add", "org/summarizer", "--site", "dynamic.py:5", "--project", str(project))[
+            0
+        ]
+        == 0
+    )
+    assert _run(capsys, "scan", str(project))[0] == 0
+    assert _run(capsys, "check", str(project))[0] == 0
+    # or ignored
+    (project / "pyproject.toml").write_text('[tool.ptmlock]\nignore = ["dynamic.py:5"]\n')
+    assert _run(capsys, "scan", str(project))[0] == 0
+    assert _run(capsys, "check", str(project))[0] == 0
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [

@@ -44,7 +44,12 @@ def test_demo_scans_installs_verifies_exports_and_loads_offline() -> None:
     assert str(ROOT) not in done.stdout  # every path as typed from the repository root
     assert "$ ptmlock scan examples/app --lock out/ptm.lock" in done.stdout
     assert "done: 6 models locked in out/ptm.lock" in done.stdout
-    assert done.stdout.count("offline load ok") == 6
+    # real transformers (AutoTokenizer, AutoConfig) and hf_hub_download, offline, mirror stopped
+    assert done.stdout.count("offline load ok") == 5
+    assert "AutoTokenizer BertTokenizer [2, 5, 6, 7, 3]" in done.stdout
+    assert "What this proves" in done.stdout
+    bert = lock.find("huggingface", "ptmlock-demo/tiny-bert")
+    assert bert is not None and "special_tokens_map.json" in bert.absent
     bom = json.loads((out / "models.cdx.json").read_text())
     models = [c for c in bom["components"] if c["type"] == "machine-learning-model"]
     assert len(models) >= 6

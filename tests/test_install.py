@@ -451,3 +451,37 @@ def test_install_into_a_cache_that_is_a_file_names_it(
     assert code == 2 and "this is a bug" not in err
     assert err.startswith(f"ptmlock: error: {not_a_folder}") and "Not a directory" in err
     assert not_a_folder.read_text() == "oops"
+
+
+def test_install_offline_calls_a_present_wrong_file_corrupt_with_the_verify_code(
+    store: RepoStore, hf_env: HfEnv, mirror: MirrorServer, tmp_path: Path
+) -> None:
+    lock, path = _lock_file(store, tmp_path)
+    _install(lock, hf_env)
+    config = next(f for f in lock.models[0].files if f.path == "config.json")
+    blob = hf_env.cache / "models--org--tiny" / "blobs" / config.sha256
+    blob.chmod(0o644)
+    blob.write_bytes(b"x" * config.size)  # same size, other bytes
+    os.utime(blob, ns=(1, 1))  # and a new mtime: the record no longer vouches for it
+    before = len(mirror.requests)
+    with pytest.raises(errors.IntegrityError, match=r"corrupt.*org/tiny/config\.json"):
+        _install(lock, hf_env, offline=True)
+    assert main(["install", "--lock", str(path), "--offline", "-q"]) == 1  # verify's code
+    assert len(mirror.requests) == before
+    assert blob.read_bytes() == b"x" * config.size  # offline changes nothing
+
+
+def test_install_writes_the_negative_cache_markers_huggingface_hub_reads(
+    store: RepoStore, hf_env: HfEnv
+) -> None:
+    from huggingface_hub import _CACHED_NO_EXIST, try_to_load_from_cache
+
+    lock = _lock(store)
+    model = lock.models[0]
+    assert "special_tokens_map.json" in model.absent  # probed by AutoTokenizer, not in the repo
+    assert not {f.path for f in model.files} & set(model.absent)
+    _install(lock, hf_env)
+    for path in model.absent:
+        found = try_to_load_from_cache("org/tiny", path, cache_dir=hf_env.cache)
+        assert found is _CACHED_NO_EXIST, path
+    _install(lock, hf_env, offline=True)  # markers are not content: nothing to verify

@@ -19,7 +19,7 @@ from ptmlock.lockfile import (
     safe_relpath,
     write_lock,
 )
-from ptmlock.models import BaseModelRef, Lock, LockedFile, LockedModel
+from ptmlock.models import BaseModelRef, Lock, LockedFile, LockedModel, Requirement
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "schemas" / "ptm-lock.schema.json").read_text())
 
@@ -39,12 +39,19 @@ def _lock() -> Lock:
                 datasets=("squad",),
                 gated=True,
                 parameters=110,
+                absent=("special_tokens_map.json", "added_tokens.json"),
+                requires=(
+                    Requirement(id="org/code", library="file", files=("m.py",), why="auto_map"),
+                    Requirement(id="org/base", revision="v2", library="transformers-model"),
+                ),
                 files=(
                     LockedFile(path="z.json", size=2, sha256="b" * 64),
                     LockedFile(path="config.json", size=1, sha256="c" * 64),
                 ),
             ),
-            LockedModel(hub="huggingface", id="org/alpha", revision="d" * 40),
+            LockedModel(
+                hub="huggingface", id="org/alpha", revision="d" * 40, required_by=("org/zeta",)
+            ),
         )
     )
 
@@ -57,7 +64,19 @@ def test_lock_roundtrip_is_lossless_and_sorted() -> None:
     assert [f.path for f in zeta.files] == ["config.json", "z.json"]
     assert zeta.base_models == (BaseModelRef(id="org/base", relation="finetune"),)
     assert zeta.gated is True and zeta.requested == "v1.0" and zeta.parameters == 110
+    assert zeta.absent == ("special_tokens_map.json", "added_tokens.json")
+    assert zeta.requires == _lock().models[0].requires
+    assert parsed.models[0].required_by == ("org/zeta",)
     assert dumps_lock(parsed) == text
+
+
+def test_lock_refuses_unsafe_absent_and_required_file_paths() -> None:
+    base = {"hub": "huggingface", "id": "a/b", "revision": "a" * 40}
+    with pytest.raises(LockFileError, match=r"model\[0\]\.absent\[0\]"):
+        lock_from_dict({"version": 1, "model": [base | {"absent": ["../x"]}]})
+    bad = {"requires": [{"id": "o/c", "files": ["/etc/passwd"]}]}
+    with pytest.raises(LockFileError, match=r"model\[0\]\.requires\[0\]\.files\[0\]"):
+        lock_from_dict({"version": 1, "model": [base | bad]})
 
 
 def test_lock_dump_is_deterministic_whatever_the_input_order() -> None:

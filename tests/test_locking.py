@@ -7,6 +7,7 @@ from pathlib import Path
 
 import jsonschema
 
+from ptmlock.drift import code_drift
 from ptmlock.hubs.huggingface import HuggingFaceHub
 from ptmlock.lockfile import dumps_lock, lock_to_dict
 from ptmlock.locking import LockResult, lock_references, requests_from_references
@@ -48,6 +49,10 @@ def test_requests_merge_every_site_of_a_model() -> None:
     assert [(r.id, r.requested) for r in requests] == [("org/a", None), ("org/a", "v1")]
     merged = requests[0]
     assert merged.libraries == ("file", "transformers")
+    # a string naming the model elsewhere guesses a library; the loaders' own policies win
+    named = [_ref("org/c", 1, api="named in code"), _ref("org/c", 2, library="open_clip")]
+    assert requests_from_references(named)[0].libraries == ("open_clip",)
+    assert requests_from_references(named[:1])[0].libraries == ("transformers",)
     assert merged.files == ("x.bin",)
     assert merged.used_by == ("app.py:3", "app.py:9")
 
@@ -102,3 +107,30 @@ def test_lock_reports_unresolved_and_unsupported(store: RepoStore, hf_env: HfEnv
     assert [m.id for m in result.lock.models] == ["org/a"]
     assert [r.line for r in result.unresolved] == [2]
     assert result.unsupported == (torch_ref,)
+
+
+def test_lock_pins_the_repos_a_model_requires_and_keeps_them(
+    store: RepoStore, hf_env: HfEnv, mirror: MirrorServer
+) -> None:
+    """Remote code in another repo (config.json auto_map) is locked at a pinned commit, as a
+    model of its own, and kept with its requirer on the next scan."""
+    code = store.commit("org/code", {"modeling_x.py": b"from .util import f\n", "util.py": b""})
+    config = b'{"model_type": "x", "auto_map": {"AutoModel": "org/code--modeling_x.X"}}'
+    store.commit("org/weights", {"config.json": config, "model.safetensors": b"w"})
+    result = _lock([_ref("org/weights", api="transformers.AutoModel.from_pretrained")])
+    jsonschema.validate(lock_to_dict(result.lock), SCHEMA)
+    weights = result.lock.find("huggingface", "org/weights")
+    dependency = result.lock.find("huggingface", "org/code")
+    assert weights is not None and dependency is not None
+    assert [r.id for r in weights.requires] == ["org/code"]
+    assert dependency.revision == code and dependency.required_by == ("org/weights",)
+    assert {f.path for f in dependency.files} == {"modeling_x.py", "util.py"}  # and its import
+    store.commit("org/code", {"modeling_x.py": b"changed", "util.py": b""})  # main moves on
+    before = len(mirror.requests)
+    again = _lock([_ref("org/weights", api="transformers.AutoModel.from_pretrained")],
+                  previous=result.lock)  # fmt: skip
+    assert len(mirror.requests) == before  # both pins kept, no hub request
+    assert dumps_lock(again.lock) == dumps_lock(result.lock)
+    # the gate sees the required repo as the code's, not as a loose entry to remove
+    refs = [_ref("org/weights", api="transformers.AutoModel.from_pretrained")]
+    assert code_drift(refs, result.lock, supports=lambda hub, _id: hub == "huggingface") == []

@@ -69,7 +69,8 @@ def cmd_add(args: argparse.Namespace) -> int:
     revision = args.revision if args.revision is not None else kept
     patterns = tuple(args.pattern) if args.pattern else (existing.patterns if existing else ())
     library = args.library or (existing.library if existing else "transformers")
-    changes = _changes(existing, revision, patterns, library)
+    sites = tuple(args.site) if args.site else (existing.sites if existing else ())
+    changes = _changes(existing, revision, patterns, library, sites)
     pin = None if args.offline else _validate(model_id, revision, patterns, library)
     if existing is None or changes:
         add_model(
@@ -79,6 +80,7 @@ def cmd_add(args: argparse.Namespace) -> int:
             patterns=patterns,
             hub=existing.hub if existing else "huggingface",
             library=library if library != "transformers" else None,
+            sites=sites,
         )
     action = "added" if existing is None else "updated" if changes else "unchanged"
     if args.output_format == "json":
@@ -109,7 +111,11 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def _changes(
-    existing: Any, revision: str | None, patterns: tuple[str, ...], library: str
+    existing: Any,
+    revision: str | None,
+    patterns: tuple[str, ...],
+    library: str,
+    sites: tuple[str, ...] = (),
 ) -> list[tuple[str, Any, Any]]:
     if existing is None:
         return []
@@ -117,6 +123,7 @@ def _changes(
         ("revision", existing.revision, revision),
         ("patterns", list(existing.patterns), list(patterns)),
         ("library", existing.library, library),
+        ("sites", list(existing.sites), list(sites)),
     )
     return [(name, old, new) for name, old, new in pairs if old != new]
 
@@ -219,6 +226,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add.add_argument(
         "--library",
         help="whose file choice applies, e.g. sentence-transformers (default: transformers)",
+    )
+    add.add_argument(
+        "--site",
+        action="append",
+        metavar="FILE:LINE",
+        help="an unresolved loader site whose model this is (repeatable; `check` then accepts it)",
     )
     add.add_argument("--offline", action="store_true", help="record it without asking the hub")
     add.add_argument(

@@ -212,6 +212,10 @@ def _lock(
         _print_references(result.references, result.skipped)
     for ref in locked.unsupported:
         print(f"note: {ref.location}: {ref.model} ({ref.hub}) not locked: hub not supported yet")
+    for ref in locked.unresolved:
+        print(f"warning: {unresolved_line(ref)}")
+    if locked.unresolved:
+        print(f"hint: {UNRESOLVED_HINT} (`ptmlock check` fails until then)")
     for item in changes:
         print(moved_line(item))
     state = "written" if written else "unchanged"
@@ -285,6 +289,32 @@ def drift_json(item: Drift) -> dict[str, Any]:
     }
 
 
+UNRESOLVED_HINT = (
+    "resolve it (a literal or constant id), declare the model in [tool.ptmlock] models with "
+    'sites = ["FILE:LINE"] (`ptmlock add ID --site FILE:LINE`), or `ptmlock ignore FILE:LINE`'
+)
+
+
+def unresolved_line(ref: Reference) -> str:
+    """One unresolved loader site: where, which loader, why, and what that means."""
+    return (
+        f"{ref.location}: {ref.api}: model not resolved ({ref.reason or 'not static'}), "
+        "so nothing is locked for it"
+    )
+
+
+def _finding(ref: Reference) -> dict[str, Any]:
+    return {
+        "rule": "unresolved-loader",
+        "file": ref.file,
+        "line": ref.line,
+        "message": unresolved_line(ref),
+        "api": ref.api,
+        "reason": ref.reason,
+        "fix": UNRESOLVED_HINT,
+    }
+
+
 def _check(
     args: argparse.Namespace,
     lock_path: Path,
@@ -305,6 +335,9 @@ def _check(
         drift, reached = settle(drift, quick_hubs(), previous)
     consulted = asked and reached
     up_to_date = previous is not None and not drift
+    # a loader site whose model is unresolved (not declared, not ignored) locks nothing: the
+    # lock may be current, yet the application would fail offline there
+    unresolved = [r for r in result.references if r.model is None]
     if args.output_format == "json":
         body = {
             "lock": str(lock_path),
@@ -312,10 +345,10 @@ def _check(
             "up_to_date": up_to_date,
             "hub_consulted": consulted,
             "drift": [drift_json(d) for d in drift],
-            "findings": [],
+            "findings": [_finding(r) for r in unresolved],
             "summary": summary,
         }
-        emit_document("check", body, ok=up_to_date)
+        emit_document("check", body, ok=up_to_date and not unresolved)
     else:
         for item in drift:
             print(f"  {item}")
@@ -327,8 +360,12 @@ def _check(
         else:
             state = "up to date" if up_to_date else "out of date: run ptmlock scan"
             print(f"{lock_path}: {state}")
+        for ref in unresolved:
+            print(f"  unresolved {unresolved_line(ref)}")
+        if unresolved:
+            print(f"{len(unresolved)} unresolved loader site(s); fix: {UNRESOLVED_HINT}")
         _say_summary(args, summary, None)
-    return EXIT_OK if up_to_date else EXIT_PROBLEMS
+    return EXIT_OK if up_to_date and not unresolved else EXIT_PROBLEMS
 
 
 def quick_hubs() -> HubSet:

@@ -36,8 +36,16 @@ from ptmlock.env import endpoint_from_env, offline_from_env
 from ptmlock.hubs.answers import check_model_info
 from ptmlock.hubs.bounded import read_body, read_json
 from ptmlock.hubs.card import LICENSE_FILES, CardFacts, card_facts, license_from_text
+from ptmlock.hubs.derived import derive
 from ptmlock.hubs.interface import Hub, OpenFile
-from ptmlock.hubs.selection import effective_patterns, recorded_selection, select_files
+from ptmlock.hubs.selection import (
+    effective_patterns,
+    patterns_for,
+    probes_for,
+    recorded_selection,
+    rules_for,
+    select_files,
+)
 from ptmlock.limits import SMALL_FILE_BYTES
 from ptmlock.lockfile import safe_relpath, valid_model_id
 from ptmlock.models import LockedFile, LockedModel, ModelRequest
@@ -109,10 +117,23 @@ class HuggingFaceHub(Hub):
             )
         chosen = select_files(siblings, patterns)
         small: dict[str, bytes] = {}  # files read this resolve (README is hashed and parsed)
+        libraries, recorded = recorded_selection(request.libraries, request.patterns, request.files)
+        # the policies' content rules (remote code, tokenizers named in configs, base models)
+        # and probes apply when the policies chose the files, not the user's patterns
+        policies = libraries if libraries else (("file",) if request.files else ())
+        derived = derive(
+            request.id,
+            rules_for(policies),
+            siblings,
+            chosen,
+            lambda path: self._read_once(request.id, info.sha or "", path, small),
+        )
+        more = set(select_files(siblings, patterns_for(derived.libraries)))
+        chosen = sorted({*chosen, *derived.files, *more})
+        probes = {*probes_for(libraries), *probes_for(derived.libraries)}
         files = tuple(
             self._locked_file(request.id, info.sha, siblings[name], small) for name in chosen
         )
-        libraries, recorded = recorded_selection(request.libraries, request.patterns, request.files)
         return LockedModel(
             hub="huggingface",
             id=request.id,
@@ -125,6 +146,9 @@ class HuggingFaceHub(Hub):
             group=request.group,
             libraries=libraries,
             patterns=recorded,
+            absent=tuple(sorted(p for p in probes if p not in siblings)),
+            requires=tuple(derived.requires),
+            required_by=request.required_by,
             **self._card_facts(request.id, info, siblings, small).fields(),
         )
 

@@ -335,9 +335,17 @@ def _links_decode(value: Any) -> Links | None:
 
 # -- after linking -------------------------------------------------------------------------------
 def _finish(found: Iterable[Reference], config: ProjectConfig, root: Path) -> tuple[Reference, ...]:
-    """Drop ignored references, add declared ones, label families, sort, deduplicate."""
+    """Drop ignored references (and unresolved sites a declared model stands for), add
+    declared ones, label families, sort, deduplicate."""
     ignored = set(config.ignore)
-    kept = {r for r in found if r.model not in ignored and r.location not in ignored}
+    declared_sites = {site for model in config.models for site in model.sites}
+    kept = {
+        r
+        for r in found
+        if r.model not in ignored
+        and r.location not in ignored
+        and not (r.model is None and r.location in declared_sites)
+    }
     kept.update(_declared(config, root))
     return tuple(sorted({_labelled(ref) for ref in kept}, key=_order))
 

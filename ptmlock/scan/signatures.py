@@ -209,6 +209,17 @@ SIGNATURES: tuple[Signature, ...] = (
         extras=(("task", 0),),
         default=_pipeline_default,
     ),
+    # a tokenizer or a config alone reads none of the weights (hubs/selection.py policies)
+    Signature(
+        pattern="transformers.**.*Tokenizer*.from_pretrained",
+        file_kw=("gguf_file",),
+        library="transformers-tokenizer",
+        file_library="gguf",
+    ),
+    Signature(
+        pattern="transformers.**.AutoConfig.from_pretrained",
+        library="transformers-config",
+    ),
     Signature(
         pattern="transformers.**.from_pretrained", file_kw=("gguf_file",), file_library="gguf"
     ),

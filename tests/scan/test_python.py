@@ -39,7 +39,16 @@ LITERALS = [
         "transformers.AutoTokenizer.from_pretrained",
         "huggingface",
         "v1",
-        "transformers",
+        "transformers-tokenizer",  # a tokenizer reads no weights
+        (),
+    ),
+    (
+        "from transformers import AutoConfig\nAutoConfig.from_pretrained('org/m')",
+        "org/m",
+        "transformers.AutoConfig.from_pretrained",
+        "huggingface",
+        None,
+        "transformers-config",
         (),
     ),
     (

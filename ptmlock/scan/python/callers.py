@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ptmlock.scan.python.ir import last_name
 from ptmlock.scan.python.members import keyword
 from ptmlock.scan.python.values import MAX_CALLERS, ClassObj, Ctx, FuncObj, Walk
 
@@ -19,12 +20,6 @@ if TYPE_CHECKING:
 __all__ = ["UNKNOWN", "Caller", "argument_for", "find_callers", "is_bound"]
 
 UNKNOWN: Expr = ("u", 0, "*args")  # the call passes it, but through *args or **kwargs
-
-
-def _last(func: Expr) -> str | None:
-    if func[0] == "n":
-        return str(func[2])
-    return str(func[3]) if func[0] == "a" else None
 
 
 Caller = tuple["Module", "Expr", int, bool]  # module, call, scope of the call, bound
@@ -50,7 +45,7 @@ def find_callers(walk: Walk, module: Module, scope: int) -> list[Caller]:
             callers = [c for c in callers if c.relpath in within]
         for caller in callers:
             for call_scope, call, _guards in caller.summary.calls:
-                if _last(call[2]) != search:
+                if last_name(call[2]) != search:
                     continue
                 objects = walk.objects(caller, call[2], Ctx(), 1)
                 matching = [o for o in objects if _is_call_of(o, module, scope, owner, constructor)]
@@ -119,4 +114,4 @@ def argument_for(module: Module, scope: int, call: Expr, param: str, bound: bool
 
 def _is_super(call: Expr) -> bool:
     func = call[2]
-    return func[0] == "a" and func[2][0] == "k" and _last(func[2][2]) == "super"
+    return func[0] == "a" and func[2][0] == "k" and last_name(func[2][2]) == "super"

@@ -39,7 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FORMAT", "Expr", "Scope", "Summary"]
+__all__ = ["FORMAT", "Expr", "Scope", "Summary", "last_name", "root_of"]
 
 FORMAT = 1  # bump when the shape below changes: cached summaries of another format are rebuilt
 
@@ -80,3 +80,17 @@ class Summary:
         scopes, imports, stars, calls, options, called, urls, strings, comments = data[1:]
         return cls(scopes, imports, [tuple(s) for s in stars], calls, options, called, urls,
                    strings, comments)  # fmt: skip
+
+
+def last_name(func: Expr) -> str | None:
+    """The name a call is made by: ``f`` for ``f(...)``, ``g`` for ``obj.g(...)``."""
+    if func[0] == "n":
+        return str(func[2])
+    return str(func[3]) if func[0] == "a" else None
+
+
+def root_of(func: Expr) -> Expr:
+    """The innermost base of an attribute, call or subscript chain (``a`` of ``a.b().c[0]``)."""
+    while func[0] in ("a", "k", "s"):
+        func = func[2]
+    return func

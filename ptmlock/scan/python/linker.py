@@ -22,7 +22,7 @@ from functools import cached_property
 
 from ptmlock.models import Reference
 from ptmlock.scan.families import is_legacy_canonical
-from ptmlock.scan.python.ir import Expr
+from ptmlock.scan.python.ir import Expr, last_name, root_of
 from ptmlock.scan.python.project import Module, PythonProject, Reads
 from ptmlock.scan.python.values import Ctx, Symbol, Value
 from ptmlock.scan.python.walk import Walker
@@ -136,18 +136,6 @@ def _searched(module: Module) -> set[str]:
     return names
 
 
-def _last(func: Expr) -> str | None:
-    if func[0] == "n":
-        return str(func[2])
-    return str(func[3]) if func[0] == "a" else None
-
-
-def _root(func: Expr) -> Expr:
-    while func[0] in ("a", "k", "s"):
-        func = func[2]
-    return func
-
-
 class _Linker:
     def __init__(self, project: PythonProject, directories: frozenset[str]) -> None:
         self.project = project
@@ -183,12 +171,12 @@ class _Linker:
     def _candidate_call(self, module: Module, scope: int, func: Expr) -> bool:
         """Cheap test before resolving a callee: a loader's name, a loader subclass, a name from
         a loader library's import, or a name assigned from another (``pipe = pipeline``)."""
-        last = _last(func)
+        last = last_name(func)
         if last is None:
             return True
         if LOADER_NAME.match(last) or last in self.loader_classes:
             return True
-        root = _root(func)
+        root = root_of(func)
         if root[0] != "n":
             return True
         dotted = module.imported(root[2])
@@ -290,7 +278,7 @@ class _Linker:
         strings: set[str] = set()
         for _scope, call, _guards in module.summary.calls if module else ():
             args = [value for name, value in call[4] if name == "output_dir"]
-            if _last(call[2]) in _PATH_SINKS and call[3]:
+            if last_name(call[2]) in _PATH_SINKS and call[3]:
                 args.append(call[3][0])
             for arg in args:
                 values = self.walker.values(module, arg) if module else []

@@ -15,7 +15,7 @@ import re
 import sys
 from typing import Any
 
-from ptmlock.scan.python.ir import Expr, Scope, Summary
+from ptmlock.scan.python.ir import Expr, Scope, Summary, last_name, root_of
 
 __all__ = ["MAX_NESTING", "lower_module"]
 
@@ -49,20 +49,8 @@ def lower_module(tree: ast.Module, loader_names: frozenset[str]) -> Summary:
     lowering = _Lowering(loader_names)
     lowering.module(tree)
     summary = lowering.summary
-    summary.called = sorted({_last_name(call[1][2]) or "" for call in summary.calls} - {""})
+    summary.called = sorted({last_name(call[1][2]) or "" for call in summary.calls} - {""})
     return summary
-
-
-def _last_name(func: Expr) -> str | None:
-    if func[0] == "n":
-        return str(func[2])
-    return str(func[3]) if func[0] == "a" else None
-
-
-def _root(func: Expr) -> Expr:
-    while func[0] in ("a", "k", "s"):
-        func = func[2]
-    return func
 
 
 class _Lowering:
@@ -391,14 +379,14 @@ class _Lowering:
         call: Expr = ("k", node.lineno, func, args, kwargs)
         if self.wanted(func):
             self.summary.calls.append((scope, call, tuple(self.guards)))
-            name = _last_name(func)
+            name = last_name(func)
             if name in ("add_argument", "set_defaults"):
                 self.option(call, len(self.summary.calls) - 1)
         return call
 
     def wanted(self, func: Expr) -> bool:
         """Whether phase 2 may need this call: a loader, project code, or an option."""
-        name = _last_name(func)
+        name = last_name(func)
         if name is None:
             return True  # ``MODELS[key](...)``, ``make()(...)``
         if (
@@ -407,7 +395,7 @@ class _Lowering:
             or name in ("add_argument", "set_defaults")
         ):
             return True
-        root = _root(func)
+        root = root_of(func)
         if root[0] != "n":
             return True
         if func[0] == "n":
@@ -417,7 +405,7 @@ class _Lowering:
     def option(self, call: Expr, index: int) -> None:
         """``add_argument("--model-name", ...)`` declares ``model_name``, as set_defaults(x=...)."""
         _, _, func, args, kwargs = call
-        if _last_name(func) == "set_defaults":
+        if last_name(func) == "set_defaults":
             dests = [name for name, _ in kwargs if name]
         else:
             dests = [_option_dest(args, kwargs)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from ptmlock.scan.python.ir import last_name
 from ptmlock.scan.python.tables import element_sources, unresolved
 from ptmlock.scan.python.values import ClassObj, Ctx, Hop, Src, Walk
 
@@ -34,12 +35,6 @@ FIELD_CALLS = {  # callee name -> how its default reaches a program
 def keyword(call: Expr, name: str) -> Expr | None:
     """The value ``call`` passes as ``name=``, if any."""
     return next((value for key, value in call[4] if key == name), None)
-
-
-def _last(func: Expr) -> str | None:
-    if func[0] == "n":
-        return str(func[2])
-    return str(func[3]) if func[0] == "a" else None
 
 
 def class_attr_sources(walk: Walk, obj: ClassObj, attr: str, ctx: Ctx, depth: int) -> list[Src]:
@@ -151,7 +146,7 @@ def click_option_sources(
     """click's ``@click.option("--model", default=..., type=click.Choice([...]))``."""
     out: list[Src] = []
     for decorator in module.scope(function)["decorators"]:
-        if decorator[0] != "k" or _last(decorator[2]) not in ("option", "argument"):
+        if decorator[0] != "k" or last_name(decorator[2]) not in ("option", "argument"):
             continue
         decls = [a[2] for a in decorator[3] if a[0] == "c" and isinstance(a[2], str)]
         if not decls or _click_param(decls) != param:
@@ -168,7 +163,7 @@ def option_values(
     walk.note("option", flag)
     choices = keyword(call, "choices")
     kind = keyword(call, "type")
-    if choices is None and kind is not None and kind[0] == "k" and _last(kind[2]) == "Choice":
+    if choices is None and kind is not None and kind[0] == "k" and last_name(kind[2]) == "Choice":
         choices = kind[3][0] if kind[3] else None
     group = flag if choices is not None else None
     hop = Hop(module.relpath, call[1], f"default of {flag}")
@@ -196,7 +191,7 @@ def namespace_sources(
     out: list[Src] = []
     for index in summary.options.get(attr, []):
         _, call = summary.calls[index][:2]
-        if _last(call[2]) == "set_defaults":
+        if last_name(call[2]) == "set_defaults":
             value = keyword(call, attr)
             if value is not None:
                 out += [s.via("argparse") for s in walk.sources(module, value, ctx, depth + 1)]

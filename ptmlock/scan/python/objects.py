@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ptmlock.scan.python.callers import UNKNOWN, argument_for
+from ptmlock.scan.python.ir import last_name
 from ptmlock.scan.python.tables import element_sources
 from ptmlock.scan.python.values import (
     MAX_DEPTH,
@@ -29,12 +30,6 @@ __all__ = ["attribute_objects", "base_symbols", "objects", "self_class"]
 
 _PARSE_ARGS = frozenset({"parse_args", "parse_known_args"})
 MAX_OBJECT_CALLERS = 8  # callers followed to learn what object a parameter holds
-
-
-def _last(func: Expr) -> str | None:
-    if func[0] == "n":
-        return str(func[2])
-    return str(func[3]) if func[0] == "a" else None
 
 
 def objects(walk: Walk, module: Module, expr: Expr, ctx: Ctx, depth: int) -> list[Obj]:
@@ -93,7 +88,7 @@ def self_class(module: Module, scope: int, name: str) -> int | None:
 
 
 def _decorated(table: dict[str, Any], name: str) -> bool:
-    return any(_last(d) == name for d in table["decorators"])
+    return any(last_name(d) == name for d in table["decorators"])
 
 
 def _name_objects(walk: Walk, module: Module, expr: Expr, ctx: Ctx, depth: int) -> list[Obj]:
@@ -259,7 +254,7 @@ def _call_objects(walk: Walk, module: Module, call: Expr, ctx: Ctx, depth: int) 
     """``parse_args()`` gives the namespace, ``Cls(...)`` an instance, ``helper()`` what it
     returns, ``super()`` the base classes."""
     func = call[2]
-    if _last(func) in _PARSE_ARGS:
+    if last_name(func) in _PARSE_ARGS:
         return [ArgsObj(module)]
     if func[0] == "n" and func[2] == "vars" and call[3]:  # ``vars(args)``: the namespace
         return objects(walk, module, call[3][0], ctx, depth + 1)

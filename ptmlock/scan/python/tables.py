@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeGuard
 
+from ptmlock.scan.python.ir import last_name
 from ptmlock.scan.python.values import MAX_DEPTH, TOO_DEEP, Ctx, Hop, Src, Walk
 
 if TYPE_CHECKING:
@@ -62,12 +63,6 @@ def _text(expr: Expr) -> str:
     if expr[0] == "s":
         return _text(expr[2])
     return ""
-
-
-def _last(func: Expr) -> str | None:
-    if func[0] == "n":
-        return str(func[2])
-    return str(func[3]) if func[0] == "a" else None
 
 
 def element_sources(
@@ -244,7 +239,7 @@ def as_dict(expr: Expr) -> tuple[tuple[Expr | None, ...], tuple[Expr, ...]] | No
     """(keys, values) of a dict literal, or of ``dict(a=..., b=...)``/``OrderedDict([...])``."""
     if expr[0] == "d":
         return expr[2], expr[3]
-    if expr[0] != "k" or _last(expr[2]) not in _DICT_CALLS:
+    if expr[0] != "k" or last_name(expr[2]) not in _DICT_CALLS:
         return None
     keys: list[Expr | None] = []
     values: list[Expr] = []
