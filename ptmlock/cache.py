@@ -49,8 +49,13 @@ class VerifiedRecord:
             self._entries: dict[str, list[int]] = {
                 k: v for k, v in raw.items() if isinstance(v, list) and len(v) == 3
             }
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, RecursionError):  # a lost record: rehash
             self._entries = {}
+
+    @property
+    def dirty(self) -> bool:
+        """Whether ``save`` would write."""
+        return self._dirty
 
     def is_verified(self, sha256: str, blob: Path) -> bool:
         with self._lock:

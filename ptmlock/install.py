@@ -10,6 +10,8 @@ A file lock per blob (huggingface_hub's own ``.locks`` layout) keeps two install
 install and huggingface_hub, from writing the same blob at once. Before the first byte, the
 files still missing are checked against each filesystem's free space; a local failure later
 (disk full, no permission) is a StorageError naming the file, and the partial file stays.
+Nothing is written through a symlink ptmlock did not make (confine.py): partial files open with
+``O_NOFOLLOW``, and every folder written into must resolve inside the cache (or the target).
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 from filelock import FileLock
 
 from ptmlock.atomic import write_atomic
 from ptmlock.cache import ModelCache
+from ptmlock.confine import Confinement, open_partial, refuse_link
 from ptmlock.errors import (
     HubError,
     IntegrityError,
@@ -138,8 +140,8 @@ def install(
             layout.save()
         for model in lock.models:
             if model.hub == "huggingface":
-                _write_ref(ModelCache(layout.hf_cache, model.id), model)
-                _write_absent(ModelCache(layout.hf_cache, model.id), model)
+                _write_ref(ModelCache(layout.hf_cache, model.id), model, layout.hf_within)
+                _write_absent(ModelCache(layout.hf_cache, model.id), model, layout.hf_within)
             elif model.hub == "pytorch_hub":
                 _trust(layout.torch_hub / "trusted_list", model.id.replace("/", "_", 1))
             if target is not None:
@@ -285,7 +287,7 @@ class _Worker:
     def _run(self, job: _Job) -> FileResult:
         action = "reused"
         if not _reusable(job):
-            job.place.lock.parent.mkdir(parents=True, exist_ok=True)
+            job.place.within.folder(job.place.lock.parent)
             with FileLock(str(job.place.lock)):
                 # another process may have finished it while we waited for the lock
                 if not _reusable(job):
@@ -293,13 +295,14 @@ class _Worker:
         if action == "reused":
             self.progress("reused", job.name, job.file.size)
         if job.place.link_target is not None:
-            _link(job.place.opened, job.place.link_target)
+            _link(job.place.opened, job.place.link_target, job.place.within)
         return FileResult(job.model.id, job.file.path, job.file.size, action)
 
     def _download(self, job: _Job, name: str) -> str:
         blob = job.place.final
-        blob.parent.mkdir(parents=True, exist_ok=True)
+        job.place.within.folder(blob.parent)
         partial = job.place.partial
+        refuse_link(partial)  # planted: "resuming" would write into whatever it points at
         if blob.exists():  # present but wrong: not a good file, replace it
             job.place.record.forget(job.file.sha256)
             blob.unlink()
@@ -346,7 +349,7 @@ class _Worker:
             if stream.offset != have:  # the server ignored Range: start over
                 have, digest = 0, hashlib.sha256()
             view = memoryview(bytearray(BUFFER))  # one buffer per file: no per-chunk copies
-            with _open_partial(partial, have) as out:
+            with open_partial(partial, have) as out:
                 while got := stream.readinto(view):
                     if self.cancel.is_set():
                         raise KeyboardInterrupt
@@ -361,30 +364,14 @@ class _Worker:
         return digest.hexdigest() if have == job.file.size else "(longer than the locked size)"
 
 
-def _open_partial(partial: Path, have: int) -> BinaryIO:
-    """``partial`` open for writing at byte ``have``: kept up to there, or a new file.
-
-    Never truncate a file to zero: ext4 then flushes the whole file to disk when it is closed
-    (its ``auto_da_alloc`` rule for replace-by-truncate), 0.3 s for every 900 MB on this
-    machine, during which the download's thread waits.
-    """
-    if not have:
-        partial.unlink(missing_ok=True)
-        return partial.open("wb", buffering=0)
-    out = partial.open("r+b", buffering=0)
-    out.truncate(have)
-    out.seek(have)
-    return out
-
-
-def _link(path: Path, target: str) -> None:
+def _link(path: Path, target: str, within: Confinement) -> None:
     """Point ``path`` at ``target`` (relative symlink), atomically, unless it already does."""
     try:
         if str(path.readlink()) == target:
             return
     except OSError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    within.folder(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.unlink(missing_ok=True)
     tmp.symlink_to(target)
@@ -400,11 +387,12 @@ def _trust(trusted_list: Path, owner_repo: str) -> None:
     except FileNotFoundError:
         known = []
     if owner_repo not in known:
+        refuse_link(trusted_list)  # appending through a planted link would write elsewhere
         with trusted_list.open("a", encoding="utf-8") as out:
             out.write(owner_repo + "\n")
 
 
-def _write_ref(cache: ModelCache, model: LockedModel) -> None:
+def _write_ref(cache: ModelCache, model: LockedModel, within: Confinement) -> None:
     name = model.requested or "main"
     if name == model.revision:
         return  # a commit sha is looked up in snapshots/ directly
@@ -414,16 +402,19 @@ def _write_ref(cache: ModelCache, model: LockedModel) -> None:
             return
     except OSError:
         pass
+    within.folder(ref.parent)
+    refuse_link(ref)
     write_atomic(ref, model.revision.encode(), durable=False)  # cache bookkeeping, as hf does
 
 
-def _write_absent(cache: ModelCache, model: LockedModel) -> None:
+def _write_absent(cache: ModelCache, model: LockedModel, within: Confinement) -> None:
     """The ``.no_exist`` markers of the files the loaders probe and the repo lacks: empty files
     (not content: nothing to verify), as huggingface_hub writes them after a 404."""
     for path in model.absent:
         marker = cache.no_exist(model.revision, path)
         if not marker.is_file():
-            marker.parent.mkdir(parents=True, exist_ok=True)
+            within.folder(marker.parent)
+            refuse_link(marker)  # touching a dangling link would create its target
             marker.touch()
 
 
@@ -437,12 +428,13 @@ def _materialize(layout: Layout, model: LockedModel, target: Path) -> None:
     folder = target if model.hub == "url" else target / model.id
     if model.hub != "url" and not safe_relpath(model.id):
         raise UnsafePathError(f"{model.id}: unsafe model id for a target folder")
+    within = Confinement(target)
     for file in model.files:
         blob = layout.place(model, file).final
         dest = folder / file.path
         if _holds(dest, blob):
             continue
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        within.folder(dest.parent)
         tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
         tmp.unlink(missing_ok=True)
         try:

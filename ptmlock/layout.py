@@ -11,7 +11,8 @@
 - ``pytorch_hub``: the repo's files in ``$TORCH_HOME/hub/<owner>_<repo>_<ref>/``, where
   ``torch.hub.load`` looks for the ref, and its weights in ``$TORCH_HOME/hub/checkpoints``.
 
-Install and verify ask a Layout; they never build these paths themselves.
+Install and verify ask a Layout; they never build these paths themselves. Every folder a
+placement writes into is made through its ``within`` (confine.py): it must resolve inside its root.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from ptmlock import gdrive
 from ptmlock.cache import ModelCache, VerifiedRecord
+from ptmlock.confine import Confinement
 from ptmlock.env import hf_cache_dir
 from ptmlock.errors import UnsafePathError
 from ptmlock.lockfile import safe_relpath
@@ -80,6 +82,7 @@ class Placement:
     record: VerifiedRecord
     opened: Path  # the path the application opens (a link to ``final``, or ``final`` itself)
     link_target: str | None  # when ``opened`` is a link: its relative target
+    within: Confinement  # the root every folder above must resolve inside
 
     @property
     def partial(self) -> Path:
@@ -108,6 +111,8 @@ class Layout:
         } | dict(library_dirs or {})
         self._records: dict[Path, VerifiedRecord] = {}
         self._lock = threading.Lock()
+        self._roots: dict[Path, Confinement] = {}
+        self.hf_within = self._within(self.hf_cache)
 
     @property
     def torch_hub(self) -> Path:
@@ -128,6 +133,7 @@ class Layout:
             record=self._record(cache.repo),
             opened=cache.snapshot(model.revision, file.path),
             link_target=cache.link_target(model.revision, file.path, file.sha256),
+            within=self.hf_within,
         )
 
     def _place_url(self, file: LockedFile, folder: Path) -> Placement:
@@ -140,6 +146,7 @@ class Layout:
             record=self._record(folder),
             opened=final,
             link_target=None,
+            within=self._within(folder),
         )
 
     def _place_torch_hub(self, model: LockedModel, file: LockedFile) -> Placement:
@@ -157,6 +164,7 @@ class Layout:
             record=self._record(self.torch_hub, f".ptmlock-verified.{folder}.json"),
             opened=final,
             link_target=None,
+            within=self._within(self.torch_hub),
         )
 
     def _record(self, folder: Path, name: str = ".ptmlock-verified.json") -> VerifiedRecord:
@@ -166,6 +174,18 @@ class Layout:
                 self._records[path] = VerifiedRecord(path)
             return self._records[path]
 
+    def _within(self, root: Path) -> Confinement:
+        """The one Confinement of ``root`` (its checks are remembered across placements)."""
+        with self._lock:
+            if root not in self._roots:
+                self._roots[root] = Confinement(root)
+            return self._roots[root]
+
     def save(self) -> None:
-        for record in list(self._records.values()):
+        for path, record in list(self._records.items()):
+            if record.dirty:  # its folder checked against the deepest root that holds it
+                folder = path.parent
+                roots = [r for r in self._roots if r == folder or r in folder.parents]
+                root = max(roots, key=lambda r: len(r.parts)) if roots else folder
+                self._within(root).folder(folder)
             record.save()

@@ -29,12 +29,26 @@ __all__ = [
     "lock_from_dict",
     "lock_to_dict",
     "read_lock",
+    "safe_relpath",
+    "valid_model_id",
     "write_lock",
 ]
 
 SUPPORTED_VERSION = 1
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$|^[0-9a-f]{64}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# model ids by hub: Hugging Face's own rule (huggingface_hub ``validate_repo_id``: one or two
+# names of letters, digits, ``-_.``, not starting or ending with ``-``/``.``, no ``--``/``..``, at
+# most 96 characters); GitHub's owner/repo; for URL files, a URL or the name a library gives its
+# weights (``torchvision/resnet18:IMAGENET1K_V1``), printable without spaces (never a path: the
+# file is placed by its checked file name)
+_HF_NAME = r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?"
+_MODEL_IDS = {
+    "huggingface": re.compile(rf"(?:{_HF_NAME}/)?{_HF_NAME}"),
+    "pytorch_hub": re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+"),
+    "url": re.compile(r"[!-~]+"),
+}
 T = TypeVar("T")
 
 # Optional LockedModel fields in the order they are written, with their TOML key and type.
@@ -81,7 +95,16 @@ def _get(data: Mapping[str, Any], key: str, kind: type[T], path: str) -> T:
             f"{path}.{key}".lstrip("."),
             f"Unexpected type {type(value).__name__} (expected {kind.__name__})",
         )
+    if isinstance(value, str):
+        _check_text(value, f"{path}.{key}".lstrip("."))
     return value
+
+
+def _check_text(value: str, path: str) -> None:
+    """Lock strings are one line of text: a control character (a NUL, which no XML export can
+    hold, a newline, an escape sequence for the terminal) is refused."""
+    if bad := _CONTROL.search(value):
+        raise _Invalid(path, f"Control character {bad.group()!r} in a string")
 
 
 def _require(data: Mapping[str, Any], key: str, kind: type[T], path: str) -> T:
@@ -97,6 +120,7 @@ def _str_list(data: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
     for i, item in enumerate(items):
         if not isinstance(item, str):
             raise _Invalid(f"{path}.{key}[{i}]", f"Unexpected type {type(item).__name__}")
+        _check_text(item, f"{path}.{key}[{i}]")
     return tuple(items)
 
 
@@ -156,6 +180,9 @@ def _model_from_dict(data: Any, path: str) -> LockedModel:
     hub = _require(data, "hub", str, path)
     if hub not in HUBS:
         raise _Invalid(f"{path}.hub", f"Unknown hub {hub!r} (expected one of {', '.join(HUBS)})")
+    model_id = _require(data, "id", str, path)
+    if not valid_model_id(hub, model_id):
+        raise _Invalid(f"{path}.id", f"Not a valid {hub} model id: {model_id[:100]!r}")
     revision = _require(data, "revision", str, path)
     if not _COMMIT.match(revision):
         raise _Invalid(f"{path}.revision", f"Not a full commit sha: {revision!r}")
@@ -174,7 +201,7 @@ def _model_from_dict(data: Any, path: str) -> LockedModel:
             raise _Invalid(f"{path}.absent[{i}]", f"Unsafe file path {name!r}")
     return LockedModel(
         hub=hub,  # checked against HUBS above
-        id=_require(data, "id", str, path),
+        id=model_id,
         revision=revision,
         files=tuple(_file_from_dict(f, f"{path}.file[{i}]") for i, f in enumerate(files)),
         base_models=tuple(
@@ -321,6 +348,18 @@ def write_lock(lock: Lock, path: Path) -> bool:
     except (OSError, UnicodeDecodeError):
         pass
     write_atomic(path, text.encode("utf-8"))
+    return True
+
+
+def valid_model_id(hub: str, model_id: str) -> bool:
+    """Whether ``model_id`` is a well-formed id for ``hub`` (so it can name a cache folder)."""
+    pattern = _MODEL_IDS.get(hub)
+    if pattern is None or not pattern.fullmatch(model_id):
+        return False
+    if hub == "huggingface":
+        return len(model_id) <= 96 and "--" not in model_id and ".." not in model_id
+    if hub == "pytorch_hub":
+        return all(part not in (".", "..") for part in model_id.split("/"))
     return True
 
 

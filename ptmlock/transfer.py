@@ -7,11 +7,13 @@ The standard library's ``http.client`` reads the socket into a caller-owned buff
 (``readinto``), so one 1 MiB buffer per worker serves a whole file. Metadata requests still go
 through huggingface_hub; this module only moves file bytes.
 
-It follows redirects itself (dropping ``Authorization`` when the origin changes, as browsers and
-httpx do), honours ``http_proxy``/``https_proxy``/``no_proxy`` (credentials as
-``http://user:password@host:port``; HTTPS through a ``CONNECT`` tunnel), keeps one connection
-per origin per thread alive between files, and turns every failure into a ptmlock error through
-``fail``.
+It follows redirects itself (only to http(s) URLs, dropping every credential header, whatever
+its case, when the scheme, host or port changes, as huggingface_hub and httpx do), honours
+``http_proxy``/``https_proxy``/``no_proxy`` (credentials as ``http://user:password@host:port``;
+HTTPS through a ``CONNECT`` tunnel), keeps one connection per origin per thread alive between
+files, hangs up on a server whose response head or next
+buffer takes longer than ``limits.STALL_SECONDS`` (``stall.py``), and turns every failure into a
+ptmlock error through ``fail``.
 """
 
 from __future__ import annotations
@@ -33,9 +35,19 @@ from httpcore2 import default_ssl_context
 
 from ptmlock import __version__, errors
 from ptmlock.hubs.interface import OpenFile
+from ptmlock.limits import STALL_SECONDS
 from ptmlock.retry import TRANSIENT_STATUS, retry_after
+from ptmlock.stall import guarded
 
-__all__ = ["USER_AGENT", "Failure", "RawGet", "status_error"]
+__all__ = [
+    "CREDENTIAL_HEADERS",
+    "USER_AGENT",
+    "Failure",
+    "RawGet",
+    "proxy_for",
+    "same_origin",
+    "status_error",
+]
 
 USER_AGENT = f"ptmlock/{__version__}"
 MAX_REDIRECTS = 10
@@ -43,12 +55,35 @@ TIMEOUT = 30.0
 # (status, headers, url) -> the ptmlock error for a failed response; each hub knows its errors
 Failure = Callable[[int, Mapping[str, str], str], errors.PtmlockError]
 _REDIRECTS = {301, 302, 303, 307, 308}
+# never sent to another origin than the one they were given for (compared lower-cased)
+CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _local = threading.local()
 
 
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme, parts.netloc
+
+
+def _exact_origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port as a browser compares them (case and default port folded)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: an origin of its own
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme)
+
+
+def same_origin(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` share scheme, host and port (``localhost`` is not 127.0.0.1)."""
+    return _exact_origin(a) == _exact_origin(b)
+
+
+def _without_credentials(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k.lower() not in CREDENTIAL_HEADERS}
 
 
 # A kept-alive connection, and for a plain-HTTP proxy the headers its requests add (they then
@@ -128,6 +163,15 @@ def _proxy_authorization(user: str | None, password: str | None) -> dict[str, st
     return {"Proxy-Authorization": f"Basic {base64.b64encode(pair).decode()}"}
 
 
+def proxy_for(url: str) -> str | None:
+    """``host:port`` of the proxy the environment routes ``url`` through (no credentials)."""
+    proxy = _key(url)[2]
+    if not proxy:
+        return None
+    via = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    return f"{via.hostname}:{via.port}" if via.port else str(via.hostname)
+
+
 def _drop(url: str) -> None:
     entry = _pool().pop(_key(url), None)
     if entry is not None:
@@ -143,6 +187,8 @@ class RawGet(OpenFile):
         if offset:
             self._headers["Range"] = f"bytes={offset}-"
         self._response: http.client.HTTPResponse | None = None
+        self._sock: socket.socket | None = None
+        self._stall = float(STALL_SECONDS.value)
         self.offset = 0
 
     def __enter__(self) -> RawGet:
@@ -153,8 +199,10 @@ class RawGet(OpenFile):
                 break
             target = urljoin(url, response.getheader("Location", ""))
             self._finish(url, response)
-            if _origin(target) != _origin(url):
-                headers.pop("Authorization", None)  # never hand a token to another host
+            if urlsplit(target).scheme.lower() not in _DEFAULT_PORTS:
+                raise errors.HubError(f"{url}: redirected to a non-HTTP URL {target[:100]!r}")
+            if not same_origin(target, url):
+                headers = _without_credentials(headers)  # never hand a token to another origin
             url = target
         else:
             raise errors.HubError(f"{self._url}: more than {MAX_REDIRECTS} redirects")
@@ -179,7 +227,20 @@ class RawGet(OpenFile):
             )
             try:
                 connection.request("GET", target, headers=sent)
-                return connection.getresponse()
+                self._sock = connection.sock
+                response: http.client.HTTPResponse | None = None
+                with guarded(self._sock, self._stall) as guard:
+                    try:
+                        response = connection.getresponse()
+                    except (OSError, http.client.HTTPException):
+                        if not guard.fired:
+                            raise
+                if response is not None and not guard.fired:  # (cut off, a head can look whole)
+                    return response
+                if response is not None:
+                    response.close()
+                _drop(url)
+                raise self._stalled(url, "its response")
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
                 _drop(url)
                 if attempt == 2:
@@ -211,11 +272,26 @@ class RawGet(OpenFile):
 
     def readinto(self, buffer: memoryview) -> int:
         assert self._response is not None, "use open_file(...) in a with block"
-        try:
-            return self._response.readinto(buffer)
-        except (OSError, http.client.HTTPException) as exc:
+        with guarded(self._sock, self._stall) as guard:
+            try:
+                got = self._response.readinto(buffer)
+            except (OSError, http.client.HTTPException) as exc:
+                _drop(self._final_url)
+                if guard.fired:
+                    self._response.close()
+                    raise self._stalled(self._final_url, "the next bytes") from None
+                raise _transport_error(self._final_url, exc) from None
+        if guard.fired:
+            self._response.close()
             _drop(self._final_url)
-            raise _transport_error(self._final_url, exc) from None
+            raise self._stalled(self._final_url, "the next bytes")
+        return got
+
+    def _stalled(self, url: str, what: str) -> errors.TransientHubError:
+        return errors.TransientHubError(
+            f"{url}: {what} did not arrive within {self._stall:g} s (a stalled or too slow server)",
+            hint=f"raise {STALL_SECONDS.env} for a very slow link",
+        )
 
     def __exit__(
         self,
@@ -257,6 +333,12 @@ def _transport_error(url: str, exc: BaseException) -> errors.PtmlockError:
         )
     if isinstance(exc, ConnectionRefusedError | socket.gaierror):
         origin = "://".join(_origin(url))
+        proxy = proxy_for(url)
+        if proxy is not None:  # the proxy is what did not answer, not the hub behind it
+            return errors.HubUnreachableError(
+                f"cannot reach the proxy {proxy} (for {origin})",
+                hint="check https_proxy / http_proxy (or add the host to no_proxy)",
+            )
         return errors.HubUnreachableError(f"cannot reach {origin}", hint="check the network")
     if isinstance(exc, OSError) and str(exc).startswith("Tunnel connection failed: 407"):
         return _proxy_refused(url)  # http.client's words for a refused CONNECT

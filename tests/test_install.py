@@ -113,19 +113,19 @@ def test_install_never_waits_for_the_disk_but_a_lock_write_does(
 def test_a_fresh_partial_file_is_a_new_file_never_one_truncated_to_zero(tmp_path: Path) -> None:
     # ext4 flushes a file truncated to zero when it is closed (auto_da_alloc): 0.3 s per
     # 900 MB during which the download waits. A restart makes a new inode instead.
-    from ptmlock.install import _open_partial
+    from ptmlock.confine import open_partial
 
     partial = tmp_path / "blob.incomplete"
     partial.write_bytes(b"")
     old_inode = partial.stat().st_ino
     keep = tmp_path / "keep"  # hold the old inode so the new file can't reuse its number
     os.link(partial, keep)
-    with _open_partial(partial, 0) as out:
+    with open_partial(partial, 0) as out:
         out.write(b"new")
     assert partial.stat().st_ino != old_inode and partial.read_bytes() == b"new"
     # resuming keeps the bytes received and drops anything past them
     partial.write_bytes(b"0123456789")
-    with _open_partial(partial, 4) as out:
+    with open_partial(partial, 4) as out:
         out.write(b"ab")
     assert partial.read_bytes() == b"0123ab"
 

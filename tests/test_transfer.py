@@ -18,6 +18,7 @@ from ptmlock.hubs.huggingface import HuggingFaceHub
 from ptmlock.install import install
 from ptmlock.mirror import MirrorServer, RepoStore
 from ptmlock.models import Lock, ModelRequest
+from ptmlock.retry import RetryPolicy
 from ptmlock.transfer import RawGet, status_error
 from ptmlock.verify import verify
 from tests.conftest import HfEnv
@@ -156,6 +157,24 @@ def test_install_goes_through_http_proxy_and_never_resolves_the_hub(
     fetched = [line for line in proxy.seen if "/resolve/" in line]
     assert len(fetched) == len(model.files)
     assert all(line.startswith("GET http://hub.example.invalid/org/tiny/") for line in fetched)
+
+
+@pytest.mark.parametrize("path", ["transfer", "metadata"])
+def test_an_unreachable_proxy_is_named_as_the_proxy(
+    monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    monkeypatch.setenv("http_proxy", "http://user:secret@127.0.0.1:9")  # discard port: refused
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    with pytest.raises(errors.HubUnreachableError) as info:
+        if path == "transfer":
+            _read("http://127.0.0.1:8/file")
+        else:
+            hub = HuggingFaceHub(endpoint="http://127.0.0.1:8", policy=RetryPolicy(attempts=1))
+            hub.resolve(ModelRequest(hub="huggingface", id="org/m"))
+    message = str(info.value)
+    assert message.startswith("cannot reach the proxy 127.0.0.1:9 (for http://127.0.0.1:8")
+    assert "secret" not in message
 
 
 def test_https_goes_through_a_connect_tunnel(

@@ -8,6 +8,7 @@ from typing import Any
 
 from ptmlock import errors
 from ptmlock.cli._common import EXIT_OK, add_command, emit_document
+from ptmlock.endpoint import is_public_endpoint
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -16,13 +17,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     root = Path(args.dir)
     if not root.is_dir():
         raise errors.ConfigError(f"{root}: not a directory")
+    if args.url is None and args.host in ("0.0.0.0", "::", ""):
+        raise errors.ConfigError(
+            f"--host {args.host or '(all)'}: say the address clients use with --url",
+            hint="e.g. --url http://models.internal:8765 (redirects and page links name it)",
+        )
+    if args.url is not None and not is_public_endpoint(args.url.rstrip("/")):
+        raise errors.ConfigError(f"--url {args.url!r}: not an http(s) URL without credentials")
 
     def ready(server: Any) -> None:
         repos = len(server.store.repos())
         print(f"serving {repos} repo(s) from {root} at {server.url} (Ctrl-C stops)", flush=True)
 
     try:
-        serve(root, host=args.host, port=args.port, ready=ready)
+        serve(root, host=args.host, port=args.port, url=args.url, ready=ready)
     except KeyboardInterrupt:
         pass
     except OSError as exc:
@@ -96,7 +104,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "it through HF_ENDPOINT. Runs until Ctrl-C; prints its URL once listening.",
         examples=[
             ("ptmlock serve ./mirror", "on 127.0.0.1:8765"),
-            ("ptmlock serve ./mirror --host 0.0.0.0", "for a fleet (HF_ENDPOINT=http://HOST:8765)"),
+            (
+                "ptmlock serve ./mirror --host 0.0.0.0 --url http://HOST:8765",
+                "for a fleet (HF_ENDPOINT=http://HOST:8765)",
+            ),
             ("ptmlock serve ./mirror --port 0", "any free port (the URL is printed)"),
         ],
         exits=(0, 2),
@@ -105,6 +116,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     srv.add_argument("dir", help="the mirror folder (built with `ptmlock mirror add`)")
     srv.add_argument("--host", default="127.0.0.1", help="address to listen on")
     srv.add_argument("--port", type=int, default=8765, help="port to listen on (0: any free one)")
+    srv.add_argument(
+        "--url",
+        help="the address clients reach it at, named in redirects and page links "
+        "(default http://HOST:PORT; needed with --host 0.0.0.0)",
+    )
     srv.set_defaults(handler=cmd_serve)
 
     mirror = add_command(

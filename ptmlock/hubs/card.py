@@ -68,6 +68,9 @@ class CardFacts:
         return values
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def card_facts(info: Mapping[str, Any], readme: bytes | None = None) -> CardFacts:
     """Everything the lock records from a model-info answer and (optionally) the README bytes."""
     card = _mapping(info.get("cardData"))
@@ -192,13 +195,14 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 
 
 def _str(value: Any) -> str | None:
-    return (value.strip() or None) if isinstance(value, str) else None
+    """A one-line string fact; control characters (a NUL no XML document can hold) dropped."""
+    return (_CONTROL.sub("", value).strip() or None) if isinstance(value, str) else None
 
 
 def _strings(value: Any) -> tuple[str, ...]:
     """A str or a list of str as a tuple of non-empty strings (cards use both shapes)."""
     items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
-    return tuple(s.strip() for s in items if isinstance(s, str) and s.strip())
+    return tuple(text for text in map(_str, items) if text)
 
 
 # LICENSE files a repo may carry, in the order they are looked for when the card names none.

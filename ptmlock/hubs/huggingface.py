@@ -4,6 +4,8 @@ The environment is read when a hub is made, not when the module is imported
 (huggingface_hub itself freezes HF_ENDPOINT at import): HF_ENDPOINT, HF_TOKEN (or the
 ``hf auth login`` token), HF_HUB_OFFLINE. huggingface_hub and httpx2 exceptions are translated
 into ptmlock.errors here and nowhere else. The token goes into request headers only.
+Answers are read within a size cap and a deadline (``bounded.py``) and checked field by field
+(``answers.py``) before they reach a lock.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx2
 from huggingface_hub import HfApi, get_session, get_token, hf_hub_url, hf_raise_for_status
@@ -30,6 +33,8 @@ from huggingface_hub.utils._headers import build_hf_headers
 from ptmlock import errors
 from ptmlock.endpoint import public_endpoint
 from ptmlock.env import endpoint_from_env, offline_from_env
+from ptmlock.hubs.answers import check_model_info
+from ptmlock.hubs.bounded import read_body, read_json
 from ptmlock.hubs.card import LICENSE_FILES, CardFacts, card_facts, license_from_text
 from ptmlock.hubs.derived import derive
 from ptmlock.hubs.interface import Hub, OpenFile
@@ -41,7 +46,8 @@ from ptmlock.hubs.selection import (
     rules_for,
     select_files,
 )
-from ptmlock.lockfile import safe_relpath
+from ptmlock.limits import SMALL_FILE_BYTES
+from ptmlock.lockfile import safe_relpath, valid_model_id
 from ptmlock.models import LockedFile, LockedModel, ModelRequest
 from ptmlock.retry import (
     DEFAULT_POLICY,
@@ -50,7 +56,7 @@ from ptmlock.retry import (
     call_with_retries,
     retry_after,
 )
-from ptmlock.transfer import RawGet, status_error
+from ptmlock.transfer import RawGet, proxy_for, status_error
 
 __all__ = ["HuggingFaceHub"]
 
@@ -88,7 +94,7 @@ class HuggingFaceHub(Hub):
         self.endpoint = (endpoint or endpoint_from_env()).rstrip("/")
         self._policy = policy
         self._token = token if token is not None else get_token()
-        self._api = HfApi(endpoint=self.endpoint, token=self._token or False)
+        self._api = HfApi(endpoint=self.endpoint, token=self._token or False)  # hf_repo.py's
 
     # -- resolving -------------------------------------------------------------------------
     def resolve(self, request: ModelRequest) -> LockedModel:
@@ -98,21 +104,11 @@ class HuggingFaceHub(Hub):
                 f"{request.id}: cannot resolve with HF_HUB_OFFLINE=1",
                 hint="unset HF_HUB_OFFLINE to lock new models",
             )
-        info = self._call(
-            request.id,
-            lambda: self._api.model_info(
-                request.id, revision=request.requested, files_metadata=True
-            ),
-        )
-        if not info.sha:
-            raise errors.HubError(f"{request.id}: {self.endpoint} gave no commit for the model")
+        if not valid_model_id("huggingface", request.id):
+            raise errors.ConfigError(f"{request.id!r}: not a valid Hugging Face model id")
+        info = self._call(request.id, lambda: self._model_info(request.id, request.requested))
+        assert info.sha is not None, "check_model_info requires a commit"
         siblings = {s.rfilename: s for s in info.siblings or []}
-        for name in siblings:
-            if not safe_relpath(name):
-                raise errors.UnsafePathError(
-                    f"{request.id}@{info.sha}: {self.endpoint} listed an unsafe file name {name!r}",
-                    hint="the hub's answer is refused whole; report it to the hub's operators",
-                )
         patterns = effective_patterns(request.libraries, request.patterns, request.files)
         missing = [f for f in request.files if f not in siblings]
         if missing:
@@ -155,6 +151,25 @@ class HuggingFaceHub(Hub):
             required_by=request.required_by,
             **self._card_facts(request.id, info, siblings, small).fields(),
         )
+
+    def _model_info(self, model_id: str, revision: str | None) -> ModelInfo:
+        """``GET /api/models/<id>[/revision/<rev>]?blobs=true``, as huggingface_hub's
+        ``model_info(files_metadata=True)`` asks it, read bounded and checked."""
+        url = f"{self.endpoint}/api/models/{model_id}"
+        if revision is not None:
+            url += f"/revision/{quote(revision, safe='')}"
+        what = f"{model_id} on {self.endpoint}"
+        response = self._stream(model_id, f"{url}?blobs=true", {})
+        try:
+            data = check_model_info(read_json(response, what), what)
+        finally:
+            response.close()
+        try:
+            return ModelInfo(**data)  # type: ignore[no-untyped-call]
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise errors.HubError(
+                f"{what}: a model info huggingface_hub cannot read: {exc}"
+            ) from None
 
     def _locked_file(
         self, model_id: str, commit: str, sibling: Any, small: dict[str, bytes]
@@ -200,7 +215,9 @@ class HuggingFaceHub(Hub):
         def get() -> bytes:
             response = self._stream(model_id, url, {})
             try:
-                return response.read()
+                return read_body(
+                    response, f"{path} of {model_id} on {self.endpoint}", SMALL_FILE_BYTES
+                )
             finally:
                 response.close()
 
@@ -240,9 +257,17 @@ class HuggingFaceHub(Hub):
         except httpx2.HTTPError as exc:
             raise self._translate(model_id, exc) from None
         if response.status_code >= 400:
-            try:
-                response.read()
-                hf_raise_for_status(response)
+            try:  # the error's body read bounded too, then given whole to huggingface_hub
+                body = read_body(response, f"an error answer for {model_id} on {self.endpoint}")
+                kept = [
+                    (k, v)
+                    for k, v in response.headers.multi_items()
+                    if k.lower() not in ("content-encoding", "content-length")
+                ]
+                read = httpx2.Response(
+                    response.status_code, headers=kept, content=body, request=request
+                )
+                hf_raise_for_status(read)
             except Exception as exc:
                 raise self._translate(model_id, exc) from None
             finally:
@@ -294,6 +319,12 @@ class HuggingFaceHub(Hub):
                 return errors.TransientHubError(message, retry_after=retry_after(headers))
             return errors.HubError(message)
         if isinstance(exc, httpx2.ConnectError | httpx2.ConnectTimeout):
+            proxy = proxy_for(self.endpoint)
+            if proxy is not None:  # the proxy is what did not answer, not the hub behind it
+                return errors.HubUnreachableError(
+                    f"cannot reach the proxy {proxy} (for {self.endpoint}, {model_id})",
+                    hint="check https_proxy / http_proxy (or add the host to no_proxy)",
+                )
             return errors.HubUnreachableError(
                 f"cannot reach {self.endpoint} for {model_id}",
                 hint="check HF_ENDPOINT and the network",

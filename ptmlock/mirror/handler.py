@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from ptmlock.limits import SERVE_BODY_BYTES
 from ptmlock.mirror.faults import Fault, FaultKind
 from ptmlock.mirror.transfer import BodyPlan, Unsatisfiable, byte_range, send_body
 
@@ -51,6 +52,7 @@ class HubTransport(BaseHTTPRequestHandler):
     query: dict[str, list[str]]
     target: str  # the request path as sent, percent-decoded, query included
     body: bytes
+    too_large: bool  # the request's body is over SERVE_BODY_BYTES (and was not read)
     slow: Fault | None
 
     def route(self, segments: list[str]) -> None:
@@ -79,8 +81,13 @@ class HubTransport(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         self.query = parse_qs(split.query, keep_blank_values=True)
         self.target = unquote(self.path)
+        self.too_large = False
         self.body = self._read_body()
         self.server.requests.add(self.command, self.path, self.headers)
+        if self.too_large:
+            limit = SERVE_BODY_BYTES.value
+            self.send_json(413, {"error": f"Request body larger than {limit} bytes"})
+            return
         self.slow = self.fault("slow")
         if self.slow is not None and self.slow.latency:
             time.sleep(self.slow.latency)
@@ -102,8 +109,15 @@ class HubTransport(BaseHTTPRequestHandler):
                 self.send_json(500, {"error": "Internal error in ptmlock mirror"})
 
     def _read_body(self) -> bytes:
+        """The request body, when there is one and it is within ``SERVE_BODY_BYTES``; a larger
+        one is not read (the route answers 413 and the connection closes)."""
         length = self.headers.get("Content-Length", "")
-        return self.rfile.read(int(length)) if length.isdigit() and int(length) > 0 else b""
+        size = int(length) if length.isdigit() else 0
+        if size > SERVE_BODY_BYTES.value:
+            self.close_connection = True
+            self.too_large = True
+            return b""
+        return self.rfile.read(size) if size > 0 else b""
 
     def fault(self, kind: FaultKind) -> Fault | None:
         return self.server.faults.take(kind, self.target, self.command)
@@ -131,7 +145,9 @@ class HubTransport(BaseHTTPRequestHandler):
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.headers.get('Host') or self.server.authority}"
+        """The server's own address (``serve --url``), never the client's ``Host`` header: a
+        redirect must not send a client, or its token, wherever a request said."""
+        return self.server.public_url
 
     def send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = dump_json(body)

@@ -88,9 +88,15 @@ def card_data(readme: bytes) -> dict[str, Any]:
         end = next(i for i, line in enumerate(lines[1:], 1) if line.strip() == "---")
     except StopIteration:
         return {}
+    front = "\n".join(lines[1:end])
     try:
-        data = yaml.safe_load("\n".join(lines[1:end]))
-    except yaml.YAMLError as exc:
+        # a card has no use for aliases, and expanding them is how a YAML bomb works (also a
+        # `&a [*a]` loop, which no JSON answer can hold): such a card has no data
+        if any(isinstance(e, yaml.AliasEvent) for e in yaml.parse(front, Loader=yaml.SafeLoader)):
+            logger.warning("model card front matter with YAML aliases: ignored")
+            return {}
+        data = yaml.safe_load(front)
+    except (yaml.YAMLError, RecursionError) as exc:
         logger.debug("invalid YAML in model card: %s", exc)
         return {}
     if not isinstance(data, dict):

@@ -170,7 +170,11 @@ class HubRequestHandler(GitHubRoutes):
 
     def _send_page(self, items: list[dict[str, Any]], size: int) -> None:
         """One page of ``items``; a ``Link: <next>; rel="next"`` header when more remain."""
-        cursor = int(self.query.get("cursor", ["0"])[0] or 0)
+        raw = self.query.get("cursor", ["0"])[0] or "0"
+        if not raw.isdigit() or len(raw) > 18:
+            self.hub_error(400, None, f"Invalid cursor: {raw[:40]!r}")
+            return
+        cursor = int(raw)
         headers = {}
         if cursor + size < len(items):
             params = [(k, v) for k, vs in self.query.items() if k != "cursor" for v in vs]

@@ -83,7 +83,9 @@ class HubHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, store: RepoStore, address: tuple[str, int], **options: int) -> None:
+    def __init__(
+        self, store: RepoStore, address: tuple[str, int], url: str | None = None, **options: int
+    ) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.store = store
         self.faults = Faults()
@@ -94,6 +96,7 @@ class HubHTTPServer(ThreadingHTTPServer):
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         super().__init__(address, HubRequestHandler)
+        self.public_url = (url or f"http://{self.authority}").rstrip("/")
 
     @property
     def authority(self) -> str:
@@ -146,17 +149,19 @@ class MirrorServer:
         *,
         page_size: int = 1000,
         small_page_size: int = 50,
+        url: str | None = None,
     ) -> None:
         self.store = root if isinstance(root, RepoStore) else RepoStore(Path(root))
         self._httpd = HubHTTPServer(
-            self.store, (host, port), page_size=page_size, small_page_size=small_page_size
+            self.store, (host, port), url, page_size=page_size, small_page_size=small_page_size
         )
         self._thread: threading.Thread | None = None
         self._serving = threading.Event()
 
     @property
     def url(self) -> str:
-        return f"http://{self._httpd.authority}"
+        """The address it names in redirects and page links (``url=``, else where it listens)."""
+        return self._httpd.public_url
 
     @property
     def faults(self) -> Faults:
@@ -211,6 +216,7 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     *,
+    url: str | None = None,
     ready: Callable[[MirrorServer], None] | None = None,
 ) -> None:
     """Serve the repos under ``root`` until interrupted (``ptmlock serve DIR``).
@@ -218,7 +224,7 @@ def serve(
     ``ready`` is called with the bound server (its ``url``, its ``store``) once it accepts
     connections, so the CLI can say where it listens; every request is logged at INFO.
     """
-    server = MirrorServer(root, host, port)
+    server = MirrorServer(root, host, port, url=url)
     logger.info("serving %d repos from %s at %s", len(server.store.repos()), root, server.url)
     if ready is not None:
         ready(server)

@@ -20,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ptmlock.limits import FILE_BYTES, NOTEBOOK_BYTES
 from ptmlock.models import Reference, ScanResult, Skipped
 from ptmlock.project_config import PYPROJECT, ProjectConfig, load_config
 from ptmlock.scan.cache import ScanCache, cache_fingerprint, digest
@@ -37,8 +38,6 @@ __all__ = ["default_cache_dir", "scan", "scan_files"]
 logger = logging.getLogger(__name__)
 
 POOL_THRESHOLD = 48  # below this many files to read, a process pool costs more than it saves
-MAX_BYTES = {".ipynb": 32 << 20}
-DEFAULT_MAX_BYTES = 4 << 20
 _DOC_SUFFIXES = (".md", ".markdown", ".mdx", ".rst")
 # progress(stage, done, total): stage "files" (the walk's files looked at) then "read" (files
 # parsed that the cache did not know); called from the scanning thread, a few times a second
@@ -151,14 +150,20 @@ class _Plan:
         self.unreadable: list[Skipped] = []
         self.skipped: list[Skipped] = []
         self._base = str(root)
+        self._limits = {".ipynb": NOTEBOOK_BYTES}  # larger files are skipped, with the reason
+        self._bytes = {suffix: limit.value for suffix, limit in self._limits.items()}
+        self._default_bytes = FILE_BYTES.value
 
     def add(self, relpath: str) -> None:
         path = f"{self._base}/{relpath}"  # plain strings, not pathlib: this runs for every file
-        limit = MAX_BYTES.get(relpath[relpath.rfind(".") :], DEFAULT_MAX_BYTES)
+        suffix = relpath[relpath.rfind(".") :]
+        limit = self._bytes.get(suffix, self._default_bytes)
         try:
             stat = os.stat(path)  # noqa: PTH116
             if stat.st_size > limit:
-                reason = f"larger than {limit >> 20} MB"
+                env = self._limits.get(suffix, FILE_BYTES).env
+                size = f"{limit >> 20} MB" if limit >= 1 << 20 else f"{limit} bytes"
+                reason = f"larger than {size} (raise {env} to read it)"
                 self.unreadable.append(Skipped(path=relpath, reason=reason))
                 return
             record = self.store.record(relpath, stat)

@@ -6,17 +6,28 @@ git does, ``.gitignore`` files are read at every level, from the top of the repo
 the scanned folder (so ``ptmlock scan services/api`` honours the repository's own rules), and
 ``.git/info/exclude`` too. VCS and tool caches are left out silently: nothing of the project's
 own lives there.
+Patterns are matched in linear time: one with several wildcards (``**/**/**/x``, ``*a*a*a*b``
+would make a backtracking regex exponential) is compiled with RE2; a simple one (most lines)
+with ``re``, which is faster per match. A line that is not a valid pattern (``[z-a]``) matches
+nothing, as in git, and is logged; in ``[tool.ptmlock] exclude`` it is a ConfigError.
 """
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import re2
+
+from ptmlock.errors import ConfigError
+from ptmlock.limits import FILE_BYTES
 from ptmlock.models import Skipped
 
 __all__ = ["Tree", "walk_project"]
@@ -40,7 +51,14 @@ _VENDOR_DIRS = frozenset({"vendor", "vendored", "third_party", "third-party", "t
 _VENDORISH_DIRS = frozenset({"external", "externals", "extern", "deps", "libs", "contrib"})
 _PACKAGE_FILES = ("setup.py", "pyproject.toml", "setup.cfg")
 
-_Rule = tuple[str, re.Pattern[str], bool, bool]  # base dir, regex, negated, directories only
+logger = logging.getLogger(__name__)
+
+
+class _Pattern(Protocol):
+    def fullmatch(self, text: str) -> object: ...
+
+
+_Rule = tuple[str, _Pattern, bool, bool]  # base dir, regex, negated, directories only
 
 
 @dataclass(slots=True)
@@ -59,7 +77,7 @@ def walk_project(root: Path, exclude: Sequence[str], handles: Sequence[Any]) -> 
     (``in_repo``), ``[tool.ptmlock] exclude`` relative to ``root``.
     """
     tree = Tree([], [], [])
-    excluded = [_rule("", pattern) for pattern in exclude]
+    excluded = [_exclude_rule(pattern) for pattern in exclude]
     top, prefix = _repository(root)
 
     def in_repo(rel: str) -> str:
@@ -86,14 +104,31 @@ def walk_project(root: Path, exclude: Sequence[str], handles: Sequence[Any]) -> 
                     tree.skipped.append(Skipped(path=f"{rel}/", reason=reason))
                 else:
                     stack.append((rel, _gitignore(top, in_repo(rel), rules)))
-            elif entry.is_file() and any(handle(rel) for handle in handles):
+            elif (link := entry.is_symlink()) or entry.is_file():
+                if not any(handle(rel) for handle in handles):
+                    continue
                 reason = _file_reason(rel, in_repo(rel), rules, excluded)
+                reason = reason or (_link_reason(root, Path(entry.path)) if link else "")
                 if reason:
                     tree.skipped.append(Skipped(path=rel, reason=reason))
                 else:
                     tree.files.append(rel)
     tree.files.sort()
     return tree
+
+
+def _link_reason(root: Path, link: Path) -> str:
+    """Why a symlinked file is not read ("" when it is a file inside the project): a link
+    can lead outside (what it names there is not the project's) or into a loop."""
+    try:
+        target = link.resolve(strict=True)
+    except RuntimeError:  # Python < 3.13 says a loop this way
+        return "a symlink loop"
+    except OSError as error:
+        return "a symlink loop" if error.errno == errno.ELOOP else "a broken symlink"
+    if not target.is_relative_to(root.resolve()):
+        return "a symlink to outside the project"
+    return "" if target.is_file() else "a symlink to something not a file"
 
 
 def _dir_reason(
@@ -153,13 +188,31 @@ def _gitignore(top: Path, reldir: str, inherited: tuple[_Rule, ...]) -> tuple[_R
 def _ignore_file(path: Path, base: str) -> tuple[_Rule, ...]:
     """The rules of one ignore file, anchored at ``base`` (relative to the repository's top)."""
     try:
+        if path.stat().st_size > FILE_BYTES.value:
+            logger.warning("%s: larger than %d bytes, not read", path, FILE_BYTES.value)
+            return ()
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return ()
-    return tuple(_rule(base, line) for line in lines if line.strip() and not line.startswith("#"))
+    rules = []
+    for number, line in enumerate(lines, 1):
+        if line.strip() and not line.startswith("#"):
+            rule = _rule(base, line)
+            if rule is None:
+                logger.warning("%s:%d: not a valid pattern, it matches nothing", path, number)
+            else:
+                rules.append(rule)
+    return tuple(rules)
 
 
-def _rule(base: str, pattern: str) -> _Rule:
+def _exclude_rule(pattern: str) -> _Rule:
+    rule = _rule("", pattern)
+    if rule is None:
+        raise ConfigError(f"[tool.ptmlock] exclude: {pattern!r} is not a valid pattern")
+    return rule
+
+
+def _rule(base: str, pattern: str) -> _Rule | None:
     """One gitignore line: ``!`` negates, a trailing ``/`` means directories, a ``/`` anchors."""
     pattern = pattern.rstrip()
     negated = pattern.startswith("!")
@@ -168,7 +221,25 @@ def _rule(base: str, pattern: str) -> _Rule:
     pattern = pattern.rstrip("/")
     anchored = "/" in pattern
     body = _glob_to_regex(pattern.lstrip("/"))
-    return (base, re.compile(body if anchored else f"(?:.*/)?{body}"), negated, dir_only)
+    regex = _compile(body if anchored else f"(?:.*/)?{body}", pattern.count("*"))
+    return None if regex is None else (base, regex, negated, dir_only)
+
+
+def _compile(regex: str, wildcards: int) -> _Pattern | None:
+    """``regex`` compiled to match in linear time, or None when it is not valid."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "possible nested set" on [[:alpha:]]
+            simple = re.compile(regex)
+    except re.error:
+        return None
+    if wildcards <= 1:  # at most one quantifier besides the prefix: no exponential case
+        return simple
+    try:
+        linear: _Pattern = re2.compile(regex)
+    except re2.error:
+        return None
+    return linear
 
 
 def _glob_to_regex(glob: str) -> str:

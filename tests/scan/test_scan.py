@@ -356,7 +356,10 @@ def test_scan_skips_large_and_binary_files(tmp_path: Path, spy: Spy) -> None:
     (root / "huge.py").write_bytes(b"# model: huge/file\n" + b"#" * (5 << 20))
     result = scan(root, detectors=[spy], cache=False)
     assert [r.model for r in result.references] == ["a/b"]
-    assert Skipped(path="huge.py", reason="larger than 4 MB") in result.skipped
+    assert (
+        Skipped(path="huge.py", reason="larger than 4 MB (raise PTMLOCK_MAX_FILE_BYTES to read it)")
+        in result.skipped
+    )
 
 
 def test_scan_with_the_default_detectors(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from ptmlock.limits import YAML_ALIASES
 from ptmlock.models import Reference
 from ptmlock.scan.detectors.interface import Candidate, Detector, FileFacts
 from ptmlock.scan.detectors.shapes import (
@@ -97,7 +98,10 @@ class ConfigDetector(Detector):
         )
 
     def read(self, relpath: str, text: str) -> FileFacts:
-        tree = _parse(relpath, text)
+        try:
+            tree = _parse(relpath, text)
+        except _AliasBomb as bomb:
+            return FileFacts(skipped=str(bomb))
         if tree is None:
             return FileFacts()
         if relpath.rsplit("/", 1)[-1] == "pyproject.toml" and isinstance(tree.get("tool"), dict):
@@ -179,24 +183,49 @@ def _parse(relpath: str, text: str) -> Any:
             return json.loads(text)
         if relpath.lower().endswith(".toml"):
             return tomllib.loads(text)
-        return [_from_yaml(node, 0) for node in yaml.compose_all(text, Loader=yaml.SafeLoader)]
+        nodes = yaml.compose_all(text, Loader=yaml.SafeLoader)
+        return [_YamlData(YAML_ALIASES.value).convert(node, 0) for node in nodes]
     except (ValueError, yaml.YAMLError, RecursionError) as error:
         logger.debug("%s: not parseable (%s)", relpath, error)
         return None
 
 
-def _from_yaml(node: yaml.Node | None, depth: int) -> Any:
-    if node is None or depth > 100:
-        return None
-    if isinstance(node, yaml.MappingNode):
-        return {
-            str(_plain(_from_yaml(k, depth + 1))): _from_yaml(v, depth + 1) for k, v in node.value
-        }
-    if isinstance(node, yaml.SequenceNode):
-        return [_from_yaml(item, depth + 1) for item in node.value]
-    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:str":
-        return _Scalar(node.value, node.start_mark.line + 1)
-    return node.value  # numbers, booleans, nulls: never models
+class _AliasBomb(Exception):
+    """A YAML document whose aliases expand past ``limits.YAML_ALIASES`` (``&a [*a, *a]``)."""
+
+
+class _YamlData:
+    """Composed YAML nodes as Python data, expanding aliases at most ``aliases`` times.
+
+    An alias is the same node object met again, so every visit is either a node's first or a
+    counted repeat: the work is linear in the document plus the bound, never the exponential
+    expansion of nested aliases.
+    """
+
+    def __init__(self, aliases: int) -> None:
+        self._seen: set[int] = set()
+        self._left = aliases
+        self._limit = aliases
+
+    def convert(self, node: yaml.Node | None, depth: int) -> Any:
+        if node is None or depth > 100:
+            return None
+        if id(node) in self._seen:
+            self._left -= 1
+            if self._left < 0:
+                raise _AliasBomb(f"YAML aliases expand past {self._limit} uses (an alias bomb?)")
+        else:
+            self._seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            return {
+                str(_plain(self.convert(k, depth + 1))): self.convert(v, depth + 1)
+                for k, v in node.value
+            }
+        if isinstance(node, yaml.SequenceNode):
+            return [self.convert(item, depth + 1) for item in node.value]
+        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:str":
+            return _Scalar(node.value, node.start_mark.line + 1)
+        return node.value  # numbers, booleans, nulls: never models
 
 
 def _plain(value: Any) -> Any:

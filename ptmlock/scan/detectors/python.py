@@ -75,21 +75,31 @@ def summarize_placed(relpath: str, pieces: list[tuple[int, str]]) -> FileFacts:
     place there. A piece that does not parse is left out rather than losing the others."""
     pieces = [(line, code) for line, code in pieces if code.strip()]
     skipped: str | None = None
-    for _ in range(len(pieces) + 1):
-        source = _placed(pieces)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ast.parse(source)
-            break
-        except SyntaxError as error:
-            bad = _piece_at(pieces, error.lineno or 1)
-            skipped = f"code at line {pieces[bad][0]} is not valid Python"
-            pieces = pieces[:bad] + pieces[bad + 1 :]
-        except (ValueError, RecursionError, MemoryError):
-            return FileFacts(skipped="code nested too deeply for Python's parser")
+    if _why_not(_placed(pieces)) is not None:
+        # each piece alone, once: dropping them one at a time re-parsed the whole text per bad
+        # piece, quadratic in a notebook of many broken cells
+        verdicts = [(piece, _why_not(piece[1])) for piece in pieces]
+        first = next(((p[0], w) for p, w in verdicts if w is not None), None)
+        line, why = first or (pieces[0][0], "is not valid Python with the code around it")
+        skipped = f"code at line {line} {why}"
+        pieces = [piece for piece, why in verdicts if why is None]
+        if _why_not(_placed(pieces)) is not None:
+            return FileFacts(skipped=skipped)
     facts = summarize(relpath, _placed(pieces)) if pieces else FileFacts()
     return FileFacts(python=facts.python, skipped=facts.skipped or skipped)
+
+
+def _why_not(source: str) -> str | None:
+    """Why ``source`` does not parse as Python, or None when it does."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(source)
+    except SyntaxError:
+        return "is not valid Python"
+    except (ValueError, RecursionError, MemoryError):
+        return "is nested too deeply for Python's parser"
+    return None
 
 
 def _starts(pieces: list[tuple[int, str]]) -> list[int]:
@@ -109,9 +119,3 @@ def _placed(pieces: list[tuple[int, str]]) -> str:
         lines += [""] * (start - 1 - len(lines))
         lines += code.splitlines() or [""]
     return "\n".join(lines) + "\n"
-
-
-def _piece_at(pieces: list[tuple[int, str]], lineno: int) -> int:
-    """The index of the piece holding ``lineno`` of the placed source."""
-    starts = _starts(pieces)
-    return max((i for i, start in enumerate(starts) if start <= lineno), default=0)

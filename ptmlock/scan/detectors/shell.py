@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -26,6 +25,7 @@ from ptmlock.scan.detectors.interface import Candidate, Detector, FileFacts
 from ptmlock.scan.detectors.python import summarize_placed
 from ptmlock.scan.detectors.shapes import is_hub_id, is_model_key, is_ollama_tag, normalize_key
 from ptmlock.scan.detectors.text import URL, classify_url, hub_reference
+from ptmlock.scan.detectors.words import split_words
 from ptmlock.scan.transforms import ollama_id
 
 __all__ = ["ShellDetector", "shell_references"]
@@ -42,9 +42,10 @@ class _Snippet:
 Found = Reference | Candidate | _Snippet
 
 _ASSIGN = re.compile(
-    r"(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)?)?([A-Za-z_]\w*)=(\S*)"
+    r"(?<!\w)(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)?)?([A-Za-z_]\w*)=(\S*)"
 )
 _DOCKER_INSTRUCTION = re.compile(r"(RUN|ENV|ARG|CMD|ENTRYPOINT)\s+(.*)", re.IGNORECASE | re.DOTALL)
+_COMMENT = re.compile(r"\s#\s")
 _VAR = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}|\$(\w+)")
 _SEPARATORS = frozenset({"&&", "||", ";", "|", "&", ";;", "(", ")"})
 _FLAG_VALUE_OPTIONS = frozenset(
@@ -125,10 +126,8 @@ def _commented(relpath: str, line: _Line) -> list[Found]:
 
 def _commands(text: str) -> list[list[str]]:
     """The simple commands of a line, split on ``&&``, ``;``, ``|``... outside quotes."""
-    lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
-    lexer.whitespace_split = True
     try:
-        tokens = list(lexer)
+        tokens = split_words(text)  # shlex's words, in linear time (words.py)
     except ValueError:  # unbalanced quotes: take the words as they are
         tokens = text.split()
     commands: list[list[str]] = [[]]
@@ -141,7 +140,10 @@ def _commands(text: str) -> list[list[str]]:
 
 
 def _strip_comment(text: str) -> str:
-    return "" if text.lstrip().startswith("#") else re.sub(r"\s+#\s.*$", "", text)
+    if text.lstrip().startswith("#"):
+        return ""
+    comment = _COMMENT.search(text)  # `\s+#\s.*$` is quadratic on a long run of blanks
+    return text[: comment.start()].rstrip() if comment else text
 
 
 def _docker_pairs(text: str) -> list[tuple[str, str]]:
