@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ptmlock.models import Reference
@@ -162,9 +164,27 @@ def test_configs_multi_document_yaml() -> None:
 
 
 @pytest.mark.parametrize("text", ["model: [unclosed", "{not json", "model: {{ .Values.model }}"])
-def test_configs_unparseable_yields_nothing(text: str) -> None:
+def test_configs_unparseable_yields_nothing_and_says_why(text: str) -> None:
+    from ptmlock.scan.detectors.configs import ConfigDetector
+
     assert detect("bad.yaml", text) == []
     assert detect("bad.json", text) == []
+    # a Helm template composes as YAML (a mapping key), so only JSON refuses all three
+    kinds = [("bad.json", "JSON")] + ([("bad.yaml", "YAML")] if "{{" not in text else [])
+    for relpath, kind in kinds:
+        skipped = ConfigDetector().read(relpath, text).skipped
+        assert skipped is not None and skipped.startswith(f"not valid {kind}: "), skipped
+        assert "\n" not in skipped
+
+
+def test_an_unparseable_config_is_listed_as_skipped(tmp_path: Path) -> None:
+    from ptmlock.scan import scan
+
+    (tmp_path / "config.yaml").write_text("model: [unclosed\n")
+    result = scan(tmp_path, cache=False, jobs=1)
+    assert [(s.path, s.reason.split(":")[0]) for s in result.skipped] == [
+        ("config.yaml", "not valid YAML")
+    ]
 
 
 @pytest.mark.parametrize(

@@ -102,8 +102,8 @@ class ConfigDetector(Detector):
             tree = _parse(relpath, text)
         except _AliasBomb as bomb:
             return FileFacts(skipped=str(bomb))
-        if tree is None:
-            return FileFacts()
+        except _Unparseable as error:
+            return FileFacts(skipped=str(error))
         if relpath.rsplit("/", 1)[-1] == "pyproject.toml" and isinstance(tree.get("tool"), dict):
             tree["tool"].pop("ptmlock", None)  # declared models are read by project_config
         finder = _LineFinder(text)
@@ -176,8 +176,15 @@ def _reference(relpath: str, line: int, hit: _Hit) -> Reference:
     )
 
 
+class _Unparseable(Exception):
+    """A config its own parser refuses: the file is reported as skipped, with the reason."""
+
+
 def _parse(relpath: str, text: str) -> Any:
-    """The document as Python data (YAML strings as ``_Scalar``), or None when unparseable."""
+    """The document as Python data (YAML strings as ``_Scalar``); ``_Unparseable`` if it is
+    not valid JSON, TOML or YAML."""
+    kind = "JSON" if relpath.lower().endswith(".json") else "TOML" if relpath.lower().endswith(
+        ".toml") else "YAML"  # fmt: skip
     try:
         if relpath.lower().endswith(".json"):
             return json.loads(text)
@@ -187,7 +194,8 @@ def _parse(relpath: str, text: str) -> Any:
         return [_YamlData(YAML_ALIASES.value).convert(node, 0) for node in nodes]
     except (ValueError, yaml.YAMLError, RecursionError) as error:
         logger.debug("%s: not parseable (%s)", relpath, error)
-        return None
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise _Unparseable(f"not valid {kind}: {first}") from None
 
 
 class _AliasBomb(Exception):

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from ptmlock.models import Reference
 from ptmlock.scan.detectors.interface import Candidate, Detector, FileFacts
-from ptmlock.scan.detectors.python import summarize_placed
+from ptmlock.scan.detectors.python import parses, summarize_placed
 from ptmlock.scan.detectors.shapes import is_choice_id, is_hub_id
 from ptmlock.scan.detectors.shell import shell_references
 from ptmlock.scan.detectors.text import URL, classify_url, hub_reference
@@ -63,7 +63,9 @@ class MarkdownDetector(Detector):
             info = fence.group(2).lower()
             if info in _PYTHON_INFO or not info:
                 code = "\n".join(re.sub(r"^(>>>|\.\.\.) ?", "", text) for _, text in block)
-                pieces += [(block[0][0], code)] if block else []
+                # an untagged block is tried as Python; one that is not is not reported broken
+                if block and (info or parses(code)):
+                    pieces.append((block[0][0], code))
             if info in _SHELL_INFO or not info:
                 shell = [(n, re.sub(r"^\s*[$%] ", "", text)) for n, text in block]
                 facts = facts.merged(

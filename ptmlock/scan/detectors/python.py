@@ -18,7 +18,12 @@ from ptmlock.scan.detectors.interface import Detector, FileFacts
 from ptmlock.scan.python.lower import lower_module
 from ptmlock.scan.signatures import LOADER_NAMES
 
-__all__ = ["PythonDetector", "summarize", "summarize_placed"]
+__all__ = [
+    "PythonDetector",
+    "parses",
+    "summarize",
+    "summarize_placed",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +92,11 @@ def summarize_placed(relpath: str, pieces: list[tuple[int, str]]) -> FileFacts:
             return FileFacts(skipped=skipped)
     facts = summarize(relpath, _placed(pieces)) if pieces else FileFacts()
     return FileFacts(python=facts.python, skipped=facts.skipped or skipped)
+
+
+def parses(source: str) -> bool:
+    """Whether ``source`` is valid Python on its own."""
+    return _why_not(source) is None
 
 
 def _why_not(source: str) -> str | None:
