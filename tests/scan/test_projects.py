@@ -181,3 +181,15 @@ def test_a_prefixed_id_in_code_names_a_model_the_project_loads() -> None:
     assert [(r.line, r.model) for r in refs if r.file == "grids/eval.py"] == [
         (3, "org/audio-medium")
     ]
+
+
+def test_an_untagged_block_that_is_not_python_is_not_reported_broken(tmp_path: Path) -> None:
+    from ptmlock.scan import scan
+
+    page = (
+        "Install:\n\n```\npip install -r requirements.txt\n```\n\n"
+        '```python\nfrom transformers import AutoModel\nAutoModel.from_pretrained("org/a-1"\n```\n'
+    )
+    (tmp_path / "README.md").write_text(page)
+    skipped = [(s.path, s.reason) for s in scan(tmp_path, cache=False, jobs=1).skipped]
+    assert skipped == [("README.md", "code at line 8 is not valid Python")]
