@@ -142,6 +142,20 @@ def _const(model: str) -> Default:
     return lambda _facts: model
 
 
+def _fixed_url(pattern: str, url: str) -> Signature:
+    """A call that takes no model argument and downloads the one checkpoint its library fixes."""
+    return Signature(
+        pattern=pattern,
+        model_pos=None,
+        model_kw=(),
+        revision_kw=(),
+        hub="url",
+        library="url",
+        transform=url_file,
+        default=_const(url),
+    )
+
+
 _HF_FILE_SKIP = (("repo_type", ("dataset", "space")),)
 
 
@@ -486,25 +500,13 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature(
         pattern="audiocraft.models.**.get_pretrained", model_kw=("name",), library="snapshot"
     ),
-    Signature(
-        pattern="encodec.**.EncodecModel.encodec_model_24khz",
-        model_pos=None,
-        model_kw=(),
-        revision_kw=(),
-        hub="url",
-        library="url",
-        transform=url_file,
-        default=_const("https://dl.fbaipublicfiles.com/encodec/v0/encodec_24khz-d7cc33bc.th"),
+    _fixed_url(
+        "encodec.**.EncodecModel.encodec_model_24khz",
+        "https://dl.fbaipublicfiles.com/encodec/v0/encodec_24khz-d7cc33bc.th",
     ),
-    Signature(
-        pattern="encodec.**.EncodecModel.encodec_model_48khz",
-        model_pos=None,
-        model_kw=(),
-        revision_kw=(),
-        hub="url",
-        library="url",
-        transform=url_file,
-        default=_const("https://dl.fbaipublicfiles.com/encodec/v0/encodec_48khz-7e698e3e.th"),
+    _fixed_url(
+        "encodec.**.EncodecModel.encodec_model_48khz",
+        "https://dl.fbaipublicfiles.com/encodec/v0/encodec_48khz-7e698e3e.th",
     ),
     Signature(
         pattern="lpips.**.LPIPS",
