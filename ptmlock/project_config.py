@@ -54,7 +54,10 @@ __all__ = [
     "ProjectConfig",
     "add_ignore",
     "add_model",
+    "expect_table",
     "load_config",
+    "reject_unknown",
+    "string_list",
 ]
 
 logger = logging.getLogger(__name__)
@@ -108,16 +111,16 @@ def load_config(root: Path) -> ProjectConfig:
 def parse_config(table: object) -> ProjectConfig:
     """Validate the ``[tool.ptmlock]`` table (already parsed) into a ``ProjectConfig``."""
     where = "tool.ptmlock"
-    mapping = _expect_table(table, where)
-    _reject_unknown(mapping, _TOP_KEYS | _AUDIT_KEYS, where)
+    mapping = expect_table(table, where)
+    reject_unknown(mapping, _TOP_KEYS | _AUDIT_KEYS, where)
     models = mapping.get("models", [])
     if not isinstance(models, list):
         _fail(f"{where}.models", "expected an array of tables ([[tool.ptmlock.models]])")
     return ProjectConfig(
         models=tuple(_parse_model(item, f"{where}.models[{i}]") for i, item in enumerate(models)),
-        exclude=_string_list(mapping.get("exclude", []), f"{where}.exclude"),
-        ignore=_string_list(mapping.get("ignore", []), f"{where}.ignore"),
-        mirrors=_string_list(mapping.get("mirrors", []), f"{where}.mirrors"),
+        exclude=string_list(mapping.get("exclude", []), f"{where}.exclude"),
+        ignore=string_list(mapping.get("ignore", []), f"{where}.ignore"),
+        mirrors=string_list(mapping.get("mirrors", []), f"{where}.mirrors"),
         hub_fallback=_boolean(mapping.get("hub-fallback", False), f"{where}.hub-fallback"),
         url_mirrors=_url_mirrors(mapping.get("url-mirrors", {}), f"{where}.url-mirrors"),
     )
@@ -126,7 +129,7 @@ def parse_config(table: object) -> ProjectConfig:
 def _url_mirrors(value: object, where: str) -> tuple[tuple[str, str], ...]:
     from ptmlock.url_mirrors import parse_pairs
 
-    table = _expect_table(value, where)
+    table = expect_table(value, where)
     for prefix, replacement in table.items():
         if not isinstance(replacement, str) or any(c.isspace() for c in prefix + replacement):
             _fail(f"{where}.{prefix!r}", "expected a URL string (no spaces)")
@@ -146,8 +149,8 @@ def _boolean(value: object, where: str) -> bool:
 def _parse_model(item: object, where: str) -> DeclaredModel:
     if isinstance(item, str):  # shorthand: models = ["org/name"]
         item = {"id": item}
-    mapping = _expect_table(item, where)
-    _reject_unknown(mapping, _MODEL_KEYS, where)
+    mapping = expect_table(item, where)
+    reject_unknown(mapping, _MODEL_KEYS, where)
     model_id = mapping.get("id")
     if not isinstance(model_id, str) or not model_id.strip():
         _fail(f"{where}.id", "required, a non-empty string")
@@ -164,35 +167,41 @@ def _parse_model(item: object, where: str) -> DeclaredModel:
         id=model_id.strip(),
         hub=cast(HubName, hub),
         revision=revision,
-        patterns=_string_list(mapping.get("patterns", []), f"{where}.patterns"),
+        patterns=string_list(mapping.get("patterns", []), f"{where}.patterns"),
         library=library,
-        sites=_string_list(mapping.get("sites", []), f"{where}.sites"),
+        sites=string_list(mapping.get("sites", []), f"{where}.sites"),
     )
 
 
-def _expect_table(value: object, where: str) -> dict[str, Any]:
+_HINT = "see the [tool.ptmlock] format in the ptmlock README"
+
+
+def expect_table(value: object, where: str, hint: str = _HINT) -> dict[str, Any]:
+    """``value`` as a TOML table, else a one-line ``ConfigError`` naming ``where``."""
     if not isinstance(value, dict):
-        _fail(where, f"expected a table, got {type(value).__name__}")
+        _fail(where, f"expected a table, got {type(value).__name__}", hint)
     return cast(dict[str, Any], value)
 
 
-def _reject_unknown(mapping: dict[str, Any], known: frozenset[str], where: str) -> None:
+def reject_unknown(
+    mapping: dict[str, Any], known: frozenset[str], where: str, hint: str = _HINT
+) -> None:
+    """A ``ConfigError`` for the first key of ``mapping`` not in ``known``."""
     for key in mapping:
         if key not in known:
-            _fail(f"{where}.{key}", f"unknown key (expected one of {', '.join(sorted(known))})")
+            expected = ", ".join(sorted(known))
+            _fail(f"{where}.{key}", f"unknown key (expected one of {expected})", hint)
 
 
-def _string_list(value: object, where: str) -> tuple[str, ...]:
+def string_list(value: object, where: str, hint: str = _HINT) -> tuple[str, ...]:
+    """``value`` as an array of non-empty strings, else a ``ConfigError``."""
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        _fail(where, "expected an array of non-empty strings")
+        _fail(where, "expected an array of non-empty strings", hint)
     return tuple(cast(list[str], value))
 
 
-def _fail(where: str, problem: str) -> NoReturn:
-    raise ConfigError(
-        f"{PYPROJECT}: {where}: {problem}",
-        hint="see the [tool.ptmlock] format in the ptmlock README",
-    )
+def _fail(where: str, problem: str, hint: str = _HINT) -> NoReturn:
+    raise ConfigError(f"{PYPROJECT}: {where}: {problem}", hint=hint)
 
 
 # -- editing ------------------------------------------------------------------------------------

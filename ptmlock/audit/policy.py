@@ -25,6 +25,7 @@ from typing import Any, NoReturn, cast
 
 from ptmlock.audit.rules import SEVERITIES, Severity, rule_for
 from ptmlock.errors import ConfigError
+from ptmlock.project_config import expect_table, reject_unknown, string_list
 
 __all__ = ["AuditPolicy", "SignerPolicy", "Suppression", "load_policy", "parse_policy"]
 
@@ -132,23 +133,19 @@ def _signer(org: str, value: object, base: Path) -> SignerPolicy:
     )
 
 
+_HINT = "see the audit section of the ptmlock README"
+
+
 def _table(value: object, where: str, known: frozenset[str] | None) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        _fail(where, "expected a table")
-    unknown = [key for key in value if known is not None and key not in known]
-    if unknown and known is not None:
-        _fail(f"{where}.{unknown[0]}", f"unknown key (expected one of {', '.join(sorted(known))})")
-    return cast(dict[str, Any], value)
+    table = expect_table(value, f"tool.ptmlock.{where}", _HINT)
+    if known is not None:
+        reject_unknown(table, known, f"tool.ptmlock.{where}", _HINT)
+    return table
 
 
 def _strings(value: object, where: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        _fail(where, "expected an array of non-empty strings")
-    return tuple(cast(list[str], value))
+    return string_list(value, f"tool.ptmlock.{where}", _HINT)
 
 
 def _fail(where: str, problem: str) -> NoReturn:
-    raise ConfigError(
-        f"pyproject.toml: tool.ptmlock.{where}: {problem}",
-        hint="see the audit section of the ptmlock README",
-    )
+    raise ConfigError(f"pyproject.toml: tool.ptmlock.{where}: {problem}", hint=_HINT)
