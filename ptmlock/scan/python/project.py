@@ -187,8 +187,11 @@ class Module:
         return f"{base}.{name}".lstrip(".") if name else base
 
     def imported(self, name: str) -> str | None:
-        """The dotted name a local name is imported as, if it is."""
-        spec = self.summary.imports.get(name) or self.index.imports.get(name)
+        """The dotted name a local name is imported as, if it is (from the index, which holds
+        the summary's imports: asking loads no summary, and still counts as reading it)."""
+        if self._tracker is not None:
+            self._tracker.module(self.relpath)
+        spec = self.index.imports.get(name)
         return self.absolute(*spec) if spec is not None else None
 
     def enclosing_class(self, scope: int) -> int | None:
