@@ -17,6 +17,8 @@ import threading
 from types import TracebackType
 from urllib.parse import urlsplit
 
+from tests.quiet import QuietHTTPServer
+
 __all__ = ["ForwardProxy"]
 
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authorization", "te"}
@@ -86,9 +88,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return None
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
+class _Server(QuietHTTPServer):
     def __init__(self, hosts: dict[str, tuple[str, int]], credentials: str | None) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.hosts, self.credentials = hosts, credentials

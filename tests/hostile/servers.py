@@ -8,9 +8,11 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Self
+
+from tests.quiet import QuietHTTPServer
 
 __all__ = ["Handler", "Received", "ScriptedServer"]
 
@@ -50,8 +52,7 @@ class Received:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(QuietHTTPServer):
     script: Callable[[Handler], None]
     received: list[Received]
     stopping: threading.Event

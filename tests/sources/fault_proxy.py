@@ -12,6 +12,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 
+from tests.quiet import QuietHTTPServer
 from tests.sources.registry import InThread
 
 __all__ = ["FaultProxy", "Faults"]
@@ -103,9 +104,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return None
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
+class _Server(QuietHTTPServer):
     def __init__(self, upstream: tuple[str, int]) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.upstream, self.faults = upstream, Faults()

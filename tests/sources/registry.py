@@ -32,6 +32,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from tests.quiet import QuietHTTPServer
+
 __all__ = ["InThread", "RegistryServer", "TokenServer", "docker_config", "free_port"]
 
 BINARY = "docker-registry"
@@ -88,7 +90,7 @@ class TokenServer(InThread):
         self.cert_file = folder / "token-cert.pem"
         self.cert_file.write_bytes(self.cert.public_bytes(serialization.Encoding.PEM))
         self.lifetime, self.issued = lifetime, 0
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = QuietHTTPServer(("127.0.0.1", 0), self._handler())
         self.realm = f"http://127.0.0.1:{self._server.server_port}/token"
 
     def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
