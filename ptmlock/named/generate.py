@@ -159,6 +159,11 @@ def timm_table() -> dict[str, Any]:
         cfg = get_pretrained_cfg(arch)  # the untagged name: timm's default tag
         if cfg is not None and cfg.hf_hub_id:
             entries.setdefault(arch, {"hf": cfg.hf_hub_id.split("@", 1)[0]})
+    # names timm renamed (``vit_large_patch16_224_in21k``) still load: timm maps each to its
+    # ``arch.tag`` (with a warning) and downloads that one's weights
+    for old, current in sorted(timm.models.get_deprecated_models().items()):
+        if current in entries:
+            entries.setdefault(old, entries[current])
     return {"entries": dict(sorted(entries.items()))}
 
 

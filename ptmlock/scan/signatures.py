@@ -49,6 +49,7 @@ from ptmlock.scan.transforms import (
     shell_command,
     spacy_pipeline,
     timm_model,
+    timm_pretrained_cfg,
     torch_hub_repo,
     torchvision_arch,
     torchvision_get_model,
@@ -323,6 +324,13 @@ SIGNATURES: tuple[Signature, ...] = (
         extras=(("pretrained", 1),),
         library="timm",
         transform=timm_model,
+    ),
+    Signature(
+        pattern="timm.**.load_custom_pretrained",
+        model_pos=1,
+        model_kw=("pretrained_cfg", "default_cfg"),
+        library="timm",
+        transform=timm_pretrained_cfg,
     ),
     Signature(
         pattern="open_clip.**.create_model*",

@@ -36,6 +36,7 @@ __all__ = [
     "shell_command",
     "spacy_pipeline",
     "timm_model",
+    "timm_pretrained_cfg",
     "torch_hub_repo",
     "torchvision_arch",
     "torchvision_get_model",
@@ -153,6 +154,17 @@ def timm_model(value: object, facts: CallFacts) -> Target | None:
         known = hub_repo("timm", value)
         return hf_repo(known[0] if known else f"timm/{value}", facts)
     return None
+
+
+def timm_pretrained_cfg(value: object, facts: CallFacts) -> Target | None:
+    """``load_custom_pretrained(model, default_cfgs["vit_base_patch16_224"])``: an entry of a
+    timm model module's own ``default_cfgs`` table, named by its key."""
+    if not isinstance(value, Symbol) or value.key is None:
+        return None
+    if not value.qualname.startswith("timm.") or not value.qualname.endswith("_cfgs"):
+        return None
+    known = hub_repo("timm", value.key)
+    return hf_repo(known[0] if known else f"timm/{value.key}", facts)
 
 
 def open_clip_model(value: object, facts: CallFacts) -> Target | None:

@@ -417,3 +417,23 @@ def test_hf_argument_parser_dataclass_defaults() -> None:
     """)
     assert [(r.line, r.model, r.how) for r in refs] == [(8, "EleutherAI/pythia-160m", "default")]
     assert loader_line(refs[0]) == 13
+
+
+def test_an_entry_of_a_librarys_own_table_picked_by_a_constant_key() -> None:
+    refs = scan_text(
+        "vit.py",
+        "from timm.models.helpers import load_custom_pretrained\n"
+        "from timm.models.vision_transformer import default_cfgs\n"
+        "KEY = 'vit_large_patch16_224_in21k'\n"
+        "def build(model, name):\n"
+        "    load_custom_pretrained(model, default_cfgs[KEY])\n"
+        "    load_custom_pretrained(model, default_cfgs[name])\n"
+        "    load_custom_pretrained(model, f\"{default_cfgs['x']}\")\n",
+        dedent=False,
+    )
+    found = [(r.line, r.model, r.hub) for r in refs if r.model]
+    # timm renamed the in21k ViTs: the old name loads the ``arch.tag`` it now maps to
+    assert found == [(3, "timm/vit_large_patch16_224.augreg_in21k", "huggingface")]
+    lost = sorted((r.line, r.reason) for r in refs if not r.model)
+    assert lost[0] == (6, "looked up in default_cfgs, known only at run time")
+    assert lost[1] == (7, "a string operation that fails statically")  # not the key as a name

@@ -69,6 +69,8 @@ def test_unknown_names_and_hub_backed_names() -> None:
         (),
     )
     assert hub_repo("timm", "no_such_net") is None
+    # a name timm deprecated maps where timm maps it
+    assert hub_repo("timm", "convnext_tiny_in22ft1k") == ("timm/convnext_tiny.fb_in22k_ft_in1k", ())
 
 
 def test_a_hex_looking_word_is_a_hash_only_where_the_library_checks_one() -> None:

@@ -112,6 +112,9 @@ def _fstring(walk: Walk, module: Module, expr: Expr, ctx: Ctx, depth: int) -> li
 
 
 def _plain(item: object) -> str:
+    """An enum member formats as its name; an external table's entry is not a string."""
+    if isinstance(item, Symbol) and item.key is not None:
+        raise TypeError(f"{item} is known only at run time")
     return item.qualname.rsplit(".", 1)[-1] if isinstance(item, Symbol) else str(item)
 
 

@@ -475,7 +475,7 @@ class _Site:
             if target is not None and _bare_name(target) and value.how != "literal":
                 target = None  # ``name`` that travelled: a short key or a folder, not a repo
             if target is None and isinstance(value.value, Symbol):
-                lost.append(replace(value, reason=f"the value comes from {value.value.qualname} "
+                lost.append(replace(value, reason=f"the value comes from {value.value} "
                                                   "at run time"))  # fmt: skip
             if target is None:
                 continue

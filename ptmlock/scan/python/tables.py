@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from ptmlock.scan.python.ir import last_name
-from ptmlock.scan.python.values import MAX_DEPTH, TOO_DEEP, Ctx, Hop, Src, Walk
+from ptmlock.scan.python.values import MAX_DEPTH, TOO_DEEP, Ctx, Hop, Src, Symbol, Walk
 
 if TYPE_CHECKING:
     from ptmlock.scan.python.ir import Expr
@@ -194,6 +194,13 @@ def lookup_sources(
             name = str(keys[0]) if keys else "?"
             walk.note("env", name)
             return unresolved(module, line, f"environment variable {name} has no default")
+        if src.symbol is not None and src.symbol.key is None and _one_name(keys, every):
+            # a library's own table: the model is named where the key is written
+            entry = Symbol(src.symbol.qualname, key=str(keys[0]))
+            written = key_sites[0] if key_sites else (module.relpath, line)
+            at = written[1] if written[0] == module.relpath else line
+            out.append(replace(src, expr=("u", at, "symbol"), symbol=entry, hops=(*src.hops, hop)))
+            continue
         entries = _entries(src, keys, every)
         if entries is None:
             reason = src.reason or f"looked up in {group}, known only at run time"
@@ -213,6 +220,10 @@ def lookup_sources(
     if default is not None:
         out += walk.sources(module, default, ctx, depth + 1)
     return out
+
+
+def _one_name(keys: list[object], every: bool) -> bool:
+    return not every and len(keys) == 1 and isinstance(keys[0], str)
 
 
 def _entries(src: Src, keys: list[object], every: bool) -> list[tuple[Expr, str]] | None:

@@ -62,9 +62,15 @@ class OutOfBudget(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Symbol:
-    """A name from outside the project, e.g. ``torchvision.models.ResNet50_Weights.DEFAULT``."""
+    """A name from outside the project, e.g. ``torchvision.models.ResNet50_Weights.DEFAULT``;
+    with ``key``, the entry of that external table a constant key picks
+    (``timm.models.vision_transformer.default_cfgs["vit_base_patch16_224"]``)."""
 
     qualname: str
+    key: str | None = None
+
+    def __str__(self) -> str:
+        return self.qualname if self.key is None else f"{self.qualname}[{self.key!r}]"
 
 
 @dataclass(frozen=True, slots=True)
