@@ -196,10 +196,10 @@ def lookup_sources(
             return unresolved(module, line, f"environment variable {name} has no default")
         if src.symbol is not None and src.symbol.key is None and _one_name(keys, every):
             # a library's own table: the model is named where the key is written
-            entry = Symbol(src.symbol.qualname, key=str(keys[0]))
+            named = Symbol(src.symbol.qualname, key=str(keys[0]))
             written = key_sites[0] if key_sites else (module.relpath, line)
             at = written[1] if written[0] == module.relpath else line
-            out.append(replace(src, expr=("u", at, "symbol"), symbol=entry, hops=(*src.hops, hop)))
+            out.append(replace(src, expr=("u", at, "symbol"), symbol=named, hops=(*src.hops, hop)))
             continue
         entries = _entries(src, keys, every)
         if entries is None:
