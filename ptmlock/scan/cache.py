@@ -88,6 +88,8 @@ class ScanCache:
         self.old_result: tuple[str, Any] | None = old.get("result")
         self.old_links: Any | None = old.get("links")
         self.links_: Any | None = None
+        self.old_mentions: Any | None = old.get("mentions")
+        self.mentions_: Any | None = None
         self.files: dict[str, FileRecord] = {}
         self.facts_: dict[str, Any] = {}
         self.result_: tuple[str, Any] | None = None
@@ -168,6 +170,13 @@ class ScanCache:
     def put_links(self, value: Any) -> None:
         self.links_ = value
 
+    # -- the words each file was searched for and holds (see ``scan.mentions``) ----------
+    def mentions(self) -> Any | None:
+        return self.old_mentions
+
+    def put_mentions(self, value: Any) -> None:
+        self.mentions_ = value
+
     def save(self) -> None:
         if not self.enabled:
             return
@@ -176,12 +185,14 @@ class ScanCache:
             and self.facts_.keys() == self.old_facts.keys()
             and self.result_ == self.old_result
             and self.links_ in (None, self.old_links)
+            and self.mentions_ in (None, self.old_mentions)
         )
         if unchanged:
             return
         links = self.links_ if self.links_ is not None else self.old_links
+        mentions = self.mentions_ if self.mentions_ is not None else self.old_mentions
         payload = {"fingerprint": self.fingerprint, "files": self.files, "facts": self.facts_,
-                   "result": self.result_, "links": links}  # fmt: skip
+                   "result": self.result_, "links": links, "mentions": mentions}  # fmt: skip
         try:
             write_atomic(self.path, marshal.dumps(payload), durable=False)
         except (OSError, ValueError) as error:

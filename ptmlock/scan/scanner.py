@@ -28,6 +28,7 @@ from ptmlock.scan.detectors.interface import Detector, FileFacts
 from ptmlock.scan.detectors.registry import default_detectors
 from ptmlock.scan.families import family_of
 from ptmlock.scan.link import FileEntry, link_project
+from ptmlock.scan.mentions import demote_unnamed_configs, load_mentions
 from ptmlock.scan.python.ir import Summary
 from ptmlock.scan.python.linker import Links, ModuleLink
 from ptmlock.scan.python.project import Index, index_of
@@ -92,6 +93,10 @@ def scan(
         found, links, copies = link_project(
             entries, plan.summary, directories, plan.keys, _links_decode(store.links())
         )
+        found, named = demote_unnamed_configs(
+            found, plan.shas, plan.bytes_of, load_mentions(store.mentions())
+        )
+        store.put_mentions(named)
         skipped = plan.skipped + copies
         store.put_result(key, _encode(found, skipped))
         store.put_links(_links_encode(links))
@@ -136,6 +141,10 @@ def scan_files(
 
     shallow = frozenset(d for d in folders if d.count("/") <= 1)
     found, _links, _copies = link_project(entries, load, shallow)
+    shas = dict.fromkeys(files, "")
+    found, _named = demote_unnamed_configs(
+        found, shas, lambda r: files[r].encode("utf-8", "surrogateescape"), {}
+    )
     return sorted({_labelled(ref) for ref in found}, key=_order)
 
 
@@ -224,6 +233,9 @@ class _Plan:
         key = self.keys.get(relpath)
         data = self.store.summary(key) if key else None
         return Summary.load(marshal.loads(data)) if data else None
+
+    def bytes_of(self, relpath: str) -> bytes:
+        return _read(f"{self._base}/{relpath}")
 
     def _text(self, relpath: str) -> str:
         data = self.texts.pop(relpath, None)

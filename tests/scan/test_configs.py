@@ -9,7 +9,7 @@ import pytest
 from ptmlock.models import Reference
 from ptmlock.scan.detectors.configs import ConfigDetector
 from ptmlock.scan.detectors.shapes import is_hub_id, is_model_key, normalize_key
-from tests.scan.helpers import scan_text
+from tests.scan.helpers import scan_project, scan_text
 
 FOLDERS = frozenset({"checkpoints", "my-models"})
 
@@ -36,7 +36,8 @@ def test_configs_yaml_model_keys_with_lines() -> None:
         (3, "bert-base-uncased"),
         (5, "FacebookAI/roberta-large"),
     ]
-    reference = detect("conf/train.yaml", text)[0]
+    run = {"run.sh": "python train.py --config conf/train.yaml\n"}  # the config is read
+    reference = scan_text("conf/train.yaml", text, others=run, directories=FOLDERS)[0]
     assert (reference.how, reference.confidence, reference.hub) == (
         "config",
         "medium",
@@ -258,3 +259,84 @@ def test_an_architecture_key_names_the_weights_its_library_downloads() -> None:
     assert [(r.line, r.model, r.hub, r.library) for r in refs] == [
         (5, "torchvision/vgg19:legacy", "url", "torchvision")
     ]
+
+
+# -- configs nothing names (``scan.mentions``) ---------------------------------------------------
+CKPT = "pretrained: 'https://huggingface.co/org/blip/resolve/main/model_base.pth'\n"
+PRESET = '{"checkpoint": "https://huggingface.co/org/fav/resolve/main/anime.safetensors"}\n'
+
+
+def _confidence(files: dict[str, str], config: str) -> str:
+    refs = [r for r in scan_project(files) if r.file == config and r.model]
+    assert refs, f"no model found in {config}"
+    return refs[0].confidence
+
+
+@pytest.mark.parametrize(
+    ("files", "config", "expected"),
+    [
+        # a vendored model repo's own configs, never loaded: listed, not locked
+        (
+            {"extras/blip/configs/vqa.yaml": CKPT,
+             "extras/blip/models/blip.py": "MED = 'configs/med_config.json'\n",
+             "app.py": "import extras.blip.models.blip\n"},
+            "extras/blip/configs/vqa.yaml", "low",
+        ),
+        # named by file name in code
+        (
+            {"extras/blip/configs/vqa.yaml": CKPT,
+             "train.py": "yaml.safe_load(open('extras/blip/configs/vqa.yaml'))\n"},
+            "extras/blip/configs/vqa.yaml", "medium",
+        ),
+        # a preset chosen by its stem on the command line, in a README
+        (
+            {"presets/anime.json": PRESET,
+             "README.md": "Run `python launch.py --preset anime`.\n"},
+            "presets/anime.json", "medium",
+        ),
+        # a folder listed by the code: every config in it may be read
+        (
+            {"presets/anime.json": PRESET,
+             "modules/config.py": "folder = 'presets'\nnames = os.listdir(folder)\n"},
+            "presets/anime.json", "medium",
+        ),
+        # a tree of configs (no code in it) that a config framework reads from its root
+        (
+            {"config/solver/base.yaml": CKPT,
+             "pkg/train.py": "@hydra.main(config_path='../config', config_name='config')\n"},
+            "config/solver/base.yaml", "medium",
+        ),
+        # files at the root and files tools read are always read
+        ({"settings.yaml": CKPT}, "settings.yaml", "medium"),
+        ({"deploy/docker-compose.yml": "services:\n  app:\n    environment:\n"
+                                       "      - MODEL_ID=org/model-a\n"},
+         "deploy/docker-compose.yml", "medium"),
+    ],
+)  # fmt: skip
+def test_a_config_nothing_names_is_low_confidence(
+    files: dict[str, str], config: str, expected: str
+) -> None:
+    assert _confidence(files, config) == expected
+
+
+def test_only_files_that_changed_are_searched_again(tmp_path: Path) -> None:
+    from ptmlock.scan.mentions import demote_unnamed_configs
+
+    refs = [Reference(file="vendor/x/configs/a.yaml", line=1, hub="url", api="config:pretrained",
+                      model="https://example.com/a.pth", confidence="medium")]  # fmt: skip
+    texts = {"vendor/x/configs/a.yaml": b"pretrained: https://example.com/a.pth\n",
+             "app.py": b"print('hello')\n", "other.py": b"x = 1\n"}  # fmt: skip
+    shas = {path: f"sha-{path}" for path in texts}
+    reads: list[str] = []
+
+    def read(path: str) -> bytes:
+        reads.append(path)
+        return texts[path]
+
+    out, held = demote_unnamed_configs(refs, shas, read, {})
+    assert out[0].confidence == "low" and sorted(reads) == sorted(texts)
+    reads.clear()
+    texts["app.py"] = b"CONFIG = 'vendor/x/configs/a.yaml'\n"
+    shas["app.py"] = "sha-app-2"
+    out, _ = demote_unnamed_configs(refs, shas, read, held)
+    assert reads == ["app.py"] and out[0].confidence == "medium"
