@@ -400,6 +400,8 @@ def _in_docs(ref: Reference) -> Reference:
     return ref
 
 
-def _order(ref: Reference) -> tuple[str, int, bool, str, str, str, str]:
+def _order(ref: Reference) -> tuple[str, int, bool, str, str, str, str, str, tuple[str, ...]]:
+    """A total order, so the same project always prints the same way (ties in a set of
+    references would otherwise follow string hashing, which changes per process)."""
     return (ref.file, ref.line, ref.model is None, ref.model or "", ref.api, ref.hub,
-            ref.revision or "")  # fmt: skip
+            ref.revision or "", ref.reason or "", ref.chain)  # fmt: skip

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -464,3 +465,18 @@ def test_an_edit_relinks_what_read_the_file_and_keeps_the_rest(
     }  # fmt: skip
     _edit(root / "tool.py", 'from pkg.load import fetch\nfetch("org/third")\n')  # a new module
     assert models() == {"org/base-v2", "org/y", "org/second", "org/third"}
+
+
+def test_references_at_one_site_print_in_one_order_whatever_order_they_came_in() -> None:
+    import itertools
+
+    from ptmlock.scan.scanner import _order
+
+    base = Reference(file="a.py", line=3, hub="huggingface", model=None, api="x.load")
+    refs = [
+        replace(base, reason="parameter 'self' has no default", chain=("a.py:1 x",)),
+        replace(base, reason="parameter 'audio' has no default", chain=("a.py:2 y",)),
+        replace(base, reason="parameter 'audio' has no default", chain=("a.py:1 x",)),
+    ]
+    orders = {tuple(sorted(p, key=_order)) for p in itertools.permutations(refs)}
+    assert len(orders) == 1
