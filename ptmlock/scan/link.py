@@ -38,6 +38,7 @@ class FileEntry:
 
     facts: FileFacts
     index: Index | None
+    shape: str | None = None  # digest of the summary and index: what the Python linker sees
 
 
 def link_project(
@@ -48,7 +49,8 @@ def link_project(
     previous: Links | None = None,
 ) -> tuple[list[Reference], Links, list[Skipped]]:
     """Every reference of the project, from its files' facts, the Python links behind them
-    (``keys``, the files' content keys, and ``previous``: see ``link_python``), and the
+    (``keys``, the files' keys: what the linker sees of each, and ``previous``: see
+    ``link_python``), and the
     vendored copies left out (see ``vendored``)."""
     project = _project(files, load)
     copies = unused_copies(files, project, load)

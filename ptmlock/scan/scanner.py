@@ -90,8 +90,11 @@ def scan(
         found, skipped = _decode(cached)
     else:
         entries = plan.read(jobs, progress)
+        # what the Python linker saw of each file: an edit that leaves a module's summary as it
+        # was (a comment, blank lines at the end) relinks nothing that read it
+        shapes = {relpath: entry.shape or plan.keys[relpath] for relpath, entry in entries.items()}
         found, links, copies = link_project(
-            entries, plan.summary, directories, plan.keys, _links_decode(store.links())
+            entries, plan.summary, directories, shapes, _links_decode(store.links())
         )
         found, named = demote_unnamed_configs(
             found, plan.shas, plan.bytes_of, load_mentions(store.mentions())
@@ -256,9 +259,11 @@ class _Plan:
 
 
 def _entry(relpath: str, cached: Any) -> FileEntry:
-    dump, index = cached
+    dump, index, shape = cached
     return FileEntry(
-        facts=FileFacts.load(dump, relpath, None), index=Index.load(index) if index else None
+        facts=FileFacts.load(dump, relpath, None),
+        index=Index.load(index) if index else None,
+        shape=shape,
     )
 
 
@@ -268,7 +273,8 @@ def _read(path: str) -> bytes:
 
 
 def _read_task(detectors: Sequence[Detector], task: tuple[str, str, str]) -> Any:
-    """Phase 1 for one file: (facts without the summary, with the index), summary bytes."""
+    """Phase 1 for one file: (facts without the summary, with the index and the digest of
+    what the linker sees of it), summary bytes."""
     relpath, names, text = task
     facts = FileFacts()
     for detector in detectors:
@@ -280,9 +286,12 @@ def _read_task(detectors: Sequence[Detector], task: tuple[str, str, str]) -> Any
                 reason = f"the {detector.name} detector failed: {type(error).__name__}: {error}"
                 facts = facts.merged(FileFacts(skipped=reason[:300]))
     summary = facts.python
-    index = index_of(summary).dump() if summary is not None else None
-    blob = marshal.dumps(summary.dump()) if summary is not None else None
-    return (facts.dump(), index), blob
+    if summary is None:
+        return (facts.dump(), None, None), None
+    index = index_of(summary).dump()
+    blob = marshal.dumps(summary.dump())
+    shape = hashlib.sha256(blob + marshal.dumps(index)).hexdigest()
+    return (facts.dump(), index, shape), blob
 
 
 _WORKER: dict[str, Any] = {}

@@ -465,6 +465,9 @@ def test_an_edit_relinks_what_read_the_file_and_keeps_the_rest(
     }  # fmt: skip
     _edit(root / "tool.py", 'from pkg.load import fetch\nfetch("org/third")\n')  # a new module
     assert models() == {"org/base-v2", "org/y", "org/second", "org/third"}
+    # a comment appended leaves what the linker sees of the module as it was: nothing relinks
+    _edit(root / "pkg/names.py", 'BASE = "org/base-v2"\n# the base model\n')
+    assert models(relinked=[]) == {"org/base-v2", "org/y", "org/second", "org/third"}
 
 
 def test_references_at_one_site_print_in_one_order_whatever_order_they_came_in() -> None:
