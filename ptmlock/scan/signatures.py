@@ -648,6 +648,14 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(regex + r"\Z")
 
 
+@cache
+def _rows_for_root(root: str) -> tuple[Signature, ...]:
+    """The rows whose pattern's first segment (a name or a glob) can match ``root``, in order:
+    most names a scan asks about (the project's own modules) have none."""
+    return tuple(s for s in SIGNATURES if fnmatch.fnmatchcase(root, s.pattern.split(".", 1)[0]))
+
+
 def match_signature(qualname: str) -> Signature | None:
     """The first row whose pattern matches ``qualname``, or None."""
-    return next((s for s in SIGNATURES if _compiled(s.pattern).match(qualname)), None)
+    rows = _rows_for_root(qualname.split(".", 1)[0])
+    return next((s for s in rows if _compiled(s.pattern).match(qualname)), None)
