@@ -49,7 +49,7 @@ def class_attr_sources(walk: Walk, obj: ClassObj, attr: str, ctx: Ctx, depth: in
             out += [
                 s.via("argument", hop=hop) for s in walk.sources(module, passed, obj.ctx, depth + 1)
             ]
-    for owner, klass in [(module, scope), *subclasses(walk, module, scope)]:
+    for owner, klass in [(module, scope), *walk.subclasses(module, scope)]:
         table = owner.scope(klass)
         for binding in table["bind"].get(attr, []):
             how = "default" if binding[0] == "field" else "attribute"
@@ -104,9 +104,9 @@ def _inside(module: Module, value: Expr, scope: int) -> bool:
     return True
 
 
-def subclasses(walk: Walk, module: Module, scope: int) -> list[tuple[Module, int]]:
+def find_subclasses(walk: Walk, module: Module, scope: int) -> list[tuple[Module, int]]:
     """Classes anywhere in the project that name this class as a base: they may set its
-    attributes (``class T5(Conditioner): MODELS = [...]``)."""
+    attributes (``class T5(Conditioner): MODELS = [...]``). ``Walk.subclasses`` keeps them."""
     name = module.scope(scope)["name"]
     found: list[tuple[Module, int]] = []
     for other, klass in walk.project.subclass_candidates(name):

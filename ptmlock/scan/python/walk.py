@@ -28,6 +28,7 @@ from ptmlock.scan.python.members import (
     class_attr_sources,
     click_option_sources,
     field_sources,
+    find_subclasses,
     namespace_sources,
 )
 from ptmlock.scan.python.project import Reads
@@ -81,6 +82,7 @@ class Walker:
         self._steps = 0
         self._callers: dict[tuple[str, int], tuple[list[Caller], Reads]] = {}
         self._params: dict[tuple[str, int, str], tuple[list[Src], Reads]] = {}
+        self._subclasses: dict[tuple[str, int], tuple[list[tuple[Module, int]], Reads]] = {}
 
     # -- public ---------------------------------------------------------------------------
     def values(self, module: Module, expr: Expr, ctx: Ctx | None = None) -> list[Value]:
@@ -126,6 +128,24 @@ class Walker:
         finally:
             reads = tracker.end()
         self._callers[key] = (found, reads)
+        return found
+
+    def subclasses(self, module: Module, scope: int) -> list[tuple[Module, int]]:
+        """The project's subclasses of the class ``scope`` (computed once: resolving every
+        class that names a base of that name loads its module)."""
+        key = (module.relpath, scope)
+        tracker = self.project.tracker
+        if key in self._subclasses:
+            found, reads = self._subclasses[key]
+            tracker.add(reads)
+            return found
+        self._subclasses[key] = ([], Reads())  # a class met again while searching: none
+        tracker.begin()
+        try:
+            found = find_subclasses(self, module, scope)
+        finally:
+            reads = tracker.end()
+        self._subclasses[key] = (found, reads)
         return found
 
     # -- the walk, as its parts call it ---------------------------------------------------
