@@ -5,7 +5,8 @@
 - ``url``: torch's checkpoint folder, ``$TORCH_HOME/hub/checkpoints/<file name>``, where
   ``torch.hub.load_state_dict_from_url`` (and torchvision) looks before downloading; weights a
   library names go where that library looks: whisper ``$XDG_CACHE_HOME/whisper`` (default
-  ``~/.cache/whisper``), CLIP and open_clip ``~/.cache/clip``, ultralytics the folder the
+  ``~/.cache/whisper``), CLIP and open_clip ``~/.cache/clip``, facexlib its package's
+  ``weights`` folder (``facexlib_dir``), ultralytics the folder the
   application runs in (``YOLO("yolov8n.pt")`` opens ``./yolov8n.pt`` first), as do Google Drive
   files (``gdown.download`` saves there, under the name the server gives).
 - ``pytorch_hub``: the repo's files in ``$TORCH_HOME/hub/<owner>_<repo>_<ref>/``, where
@@ -17,6 +18,7 @@ placement writes into is made through its ``within`` (confine.py): it must resol
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 from collections.abc import Mapping
@@ -36,6 +38,7 @@ __all__ = [
     "Layout",
     "Placement",
     "clip_dir",
+    "facexlib_dir",
     "repo_folder",
     "torch_checkpoints_dir",
     "whisper_dir",
@@ -50,6 +53,19 @@ def _xdg_cache() -> Path:
 def whisper_dir() -> Path:
     """openai-whisper's ``download_root`` default."""
     return _xdg_cache() / "whisper"
+
+
+def facexlib_dir() -> Path:
+    """Where facexlib's ``load_file_from_url`` saves: ``facexlib/weights`` in the folder that
+    holds the installed facexlib package (found without importing it), else in the working
+    folder (a copy of facexlib vendored at the application's root, as applications ship it)."""
+    try:
+        spec = importlib.util.find_spec("facexlib")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations))) / "weights"
+    return Path.cwd() / "facexlib" / "weights"
 
 
 def clip_dir() -> Path:
@@ -107,6 +123,7 @@ class Layout:
             "clip": clip_dir(),
             "open_clip": clip_dir(),
             "ultralytics": Path.cwd(),
+            "facexlib": facexlib_dir(),
             "gdown": Path.cwd(),  # gdown.download saves in the working folder
         } | dict(library_dirs or {})
         self._records: dict[Path, VerifiedRecord] = {}

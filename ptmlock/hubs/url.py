@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ptmlock import errors, gdrive
 from ptmlock.hubs.interface import Hub, OpenFile
+from ptmlock.hubs.selection import recorded_selection
 from ptmlock.lockfile import safe_relpath
 from ptmlock.models import LockedFile, LockedModel, ModelRequest
 from ptmlock.named import check_embedded, named_download
@@ -95,6 +96,9 @@ class UrlHub(Hub):
         check_embedded(request.id, sha256)
         self._check_release(url, size, sha256)
         libraries = (named.library,) if named else tuple(sorted(set(request.libraries)))
+        # the file the code names (facexlib's name -> its checkpoint), recorded as the lock
+        # records any exact file, so ``check`` sees the same choice
+        _, patterns = recorded_selection(request.libraries, request.patterns, request.files)
         return LockedModel(
             hub="url",
             id=request.id,
@@ -112,6 +116,7 @@ class UrlHub(Hub):
             loaders=request.loaders,
             group=request.group,
             libraries=libraries,
+            patterns=patterns,
         )
 
     def hash_url(self, url: str) -> tuple[int, str, str]:

@@ -5,8 +5,9 @@ The tables in ``data/`` are generated from each library's own registry by
 shipped with ptmlock. Scan ids (see ``ptmlock.scan.signatures``) look them up here:
 
 - ``torchvision/<arch>:<WEIGHTS>`` (also ``:DEFAULT`` and ``:legacy`` for ``pretrained=True``),
-  ``whisper/<name>``, ``clip/<name>``, ``open_clip/<arch>:<tag>``, ``ultralytics/<file>``:
-  one file at a URL (``NamedDownload``), locked by the ``url`` hub;
+  ``whisper/<name>``, ``clip/<name>``, ``open_clip/<arch>:<tag>``, ``ultralytics/<file>``,
+  ``facexlib/<name>`` (``init_detection_model("retinaface_resnet50")``): one file at a URL
+  (``NamedDownload``), locked by the ``url`` hub;
 - ``timm`` names and open_clip tags the library reads from the Hugging Face Hub: a Hub repo
   (``hub_repo``), locked by the ``huggingface`` hub with the files the library reads.
 
@@ -32,13 +33,15 @@ __all__ = [
     "digest_agrees",
     "embedded_digest",
     "hub_repo",
+    "named_default",
     "named_download",
+    "named_function",
     "table_version",
 ]
 
 _DATA = Path(__file__).with_name("data")
 # id prefix -> table; the prefix also says where the library keeps its cache (ptmlock.layout)
-_URL_TABLES = ("torchvision", "whisper", "clip", "open_clip", "ultralytics")
+_URL_TABLES = ("torchvision", "whisper", "clip", "open_clip", "ultralytics", "facexlib")
 # torch.hub's convention (``resnet18-f37072fd.pth``): the sha256 prefix after the last dash
 _HASH_SUFFIX = re.compile(r"-([a-f0-9]{8,64})\.")
 _SHA256_SEGMENT = re.compile(r"^[a-f0-9]{64}$")
@@ -46,7 +49,7 @@ _SHA256_SEGMENT = re.compile(r"^[a-f0-9]{64}$")
 
 @dataclass(frozen=True, slots=True)
 class NamedDownload:
-    library: str  # the table: torchvision | whisper | clip | open_clip | ultralytics
+    library: str  # the table: torchvision | whisper | clip | open_clip | ultralytics | facexlib
     url: str
     file: str  # the name the library saves it under in its cache folder
 
@@ -67,6 +70,19 @@ def _entry(library: str, key: str) -> dict[str, Any] | None:
     key = table.get("aliases", {}).get(key, key)
     entry: dict[str, Any] | None = table["entries"].get(key)
     return entry
+
+
+def named_default(library: str, function: str) -> str | None:
+    """The name ``function`` of ``library`` loads when given none (facexlib's
+    ``init_parsing_model()`` is ``bisenet``)."""
+    default = _table(library).get("defaults", {}).get(function)
+    return str(default) if default is not None else None
+
+
+def named_function(library: str, name: str) -> str | None:
+    """The function of ``library`` whose branch downloads ``name``, when the table records it."""
+    entry = _entry(library, name)
+    return str(entry["function"]) if entry and "function" in entry else None
 
 
 def named_download(model_id: str) -> NamedDownload | None:

@@ -1,11 +1,12 @@
 """Regenerate the shipped tables (``ptmlock/named/data/*.json``) from the installed libraries.
 
 Run ``python -m ptmlock.named.generate [LIBRARY ...]`` in an environment that has the libraries
-installed (torchvision, openai-whisper, openai-clip, open_clip_torch, timm, ultralytics); each
-table records the version it was read from. Registries are read the way each library exposes
-them: torchvision's and timm's and open_clip's through their public API, whisper's, CLIP's and
-ultralytics' module-level tables from the installed source (importing those pulls in numba,
-setuptools' ``pkg_resources`` or OpenCV, none of which the table needs).
+installed (torchvision, openai-whisper, openai-clip, open_clip_torch, timm, ultralytics,
+facexlib); each table records the version it was read from. Registries are read the way each
+library exposes them: torchvision's and timm's and open_clip's through their public API,
+whisper's, CLIP's and ultralytics' module-level tables and facexlib's ``init_*_model`` branches
+from the installed source (importing those pulls in numba, setuptools' ``pkg_resources`` or
+OpenCV, none of which the table needs; ``pip install --no-deps facexlib`` is enough).
 """
 
 from __future__ import annotations
@@ -176,6 +177,59 @@ def ultralytics_table() -> dict[str, Any]:
     return {"entries": {name: {"url": f"{base}/{name}", "file": name} for name in sorted(names)}}
 
 
+def facexlib_table(root: Path | None = None) -> dict[str, Any]:
+    """facexlib's ``init_<task>_model(model_name)``: the URL each name's branch downloads
+    (``if model_name == 'retinaface_resnet50': model_url = '...'`` in each task package) and
+    each function's default name. ``root`` is the package folder (the installed one)."""
+    if root is None:
+        spec = importlib.util.find_spec("facexlib")
+        if spec is None or not spec.submodule_search_locations:
+            raise SystemExit("facexlib is not installed")
+        root = Path(next(iter(spec.submodule_search_locations)))
+    entries: dict[str, Any] = {}
+    defaults: dict[str, str] = {}
+    for init in sorted(root.glob("*/__init__.py")):
+        tree = ast.parse(init.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.FunctionDef) and node.name.startswith("init_")):
+                continue
+            default = _literal_default(node, "model_name")
+            if isinstance(default, str):
+                defaults[node.name] = default
+            for name, url in _branch_urls(node):
+                entries[name] = {"url": url, "file": _file(url), "function": node.name}
+    return {"entries": dict(sorted(entries.items())), "defaults": dict(sorted(defaults.items()))}
+
+
+def _literal_default(function: ast.FunctionDef, parameter: str) -> Any:
+    args = function.args.args
+    padded = [None] * (len(args) - len(function.args.defaults)) + list(function.args.defaults)
+    for arg, value in zip(args, padded, strict=True):
+        if arg.arg == parameter and value is not None:
+            return ast.literal_eval(value)
+    return None
+
+
+def _branch_urls(function: ast.FunctionDef) -> Iterator[tuple[str, str]]:
+    """(name, URL) of each ``if model_name == NAME:`` branch assigning a ``*_url`` string."""
+    for node in ast.walk(function):
+        test = node.test if isinstance(node, ast.If) else None
+        if not (
+            isinstance(test, ast.Compare) and isinstance(test.left, ast.Name)
+            and test.left.id == "model_name" and isinstance(test.ops[0], ast.Eq)
+            and isinstance(test.comparators[0], ast.Constant)
+        ):  # fmt: skip
+            continue
+        assert isinstance(node, ast.If)
+        for statement in node.body:
+            if (
+                isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant)
+                and isinstance(statement.value.value, str)
+                and any(isinstance(t, ast.Name) and t.id.endswith("url") for t in statement.targets)
+            ):  # fmt: skip
+                yield str(test.comparators[0].value), statement.value.value
+
+
 # table name -> (distribution whose version is recorded, generator)
 GENERATORS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "torchvision": ("torchvision", torchvision_table),
@@ -184,6 +238,7 @@ GENERATORS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "open_clip": ("open_clip_torch", open_clip_table),
     "timm": ("timm", timm_table),
     "ultralytics": ("ultralytics", ultralytics_table),
+    "facexlib": ("facexlib", facexlib_table),
 }
 
 

@@ -18,7 +18,8 @@ that are not Hub repos:
   ``weights=ResNet50_Weights.IMAGENET1K_V2`` -> ``torchvision/resnet50:IMAGENET1K_V2``;
   ``weights="DEFAULT"`` -> ``:DEFAULT``; the legacy ``pretrained=True`` -> ``:legacy``).
 - openai-whisper ``whisper/<name>``, OpenAI CLIP ``clip/<name>``, open_clip tags
-  ``open_clip/<arch>:<tag>``, ultralytics assets ``ultralytics/<file>``: hub ``url``; the url hub
+  ``open_clip/<arch>:<tag>``, ultralytics assets ``ultralytics/<file>``, facexlib checkpoints
+  ``facexlib/<name>``: hub ``url``; the url hub
   maps them to the download the library itself performs.
 - spaCy pipelines ``spacy/<package>`` on the Hugging Face Hub, where spaCy publishes them.
 - torch.hub ``owner/repo[:ref]`` -> model ``owner/repo``, revision ``ref``, hub ``pytorch_hub``.
@@ -38,6 +39,8 @@ from ptmlock.scan.transforms import (
     Transform,
     clip_name,
     diffusers_single_file,
+    facexlib_default,
+    facexlib_model,
     faster_whisper,
     hf_repo,
     lpips_net,
@@ -376,6 +379,16 @@ SIGNATURES: tuple[Signature, ...] = (
         hub="url",
         library="torchvision",
         transform=torchvision_arch,
+    ),
+    # facexlib's task functions name their checkpoints
+    Signature(
+        pattern="facexlib.**.init_*_model",
+        model_kw=("model_name",),
+        revision_kw=(),
+        hub="url",
+        library="facexlib",
+        transform=facexlib_model,
+        default=facexlib_default,
     ),
     # whisper, CLIP, spaCy
     Signature(

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ptmlock.models import ScanHub
-from ptmlock.named import hub_repo
+from ptmlock.named import hub_repo, named_default, named_download, named_function
 from ptmlock.scan.python.values import Symbol
 from ptmlock.scan.urls import model_url
 
@@ -23,6 +23,8 @@ __all__ = [
     "Transform",
     "clip_name",
     "diffusers_single_file",
+    "facexlib_default",
+    "facexlib_model",
     "faster_whisper",
     "hf_repo",
     "is_hub_id",
@@ -154,6 +156,22 @@ def timm_model(value: object, facts: CallFacts) -> Target | None:
         known = hub_repo("timm", value)
         return hf_repo(known[0] if known else f"timm/{value}", facts)
     return None
+
+
+def facexlib_model(value: object, facts: CallFacts) -> Target | None:
+    """facexlib ``init_detection_model("retinaface_resnet50")`` (and its other task
+    functions): the checkpoint that function's branch for the name downloads."""
+    function = facts.qualname.rsplit(".", 1)[-1]
+    if not isinstance(value, str) or named_function("facexlib", value) != function:
+        return None
+    download = named_download(f"facexlib/{value}")
+    files = (download.file,) if download else ()
+    return Target(hub="url", model=f"facexlib/{value}", files=files)
+
+
+def facexlib_default(facts: CallFacts) -> str | None:
+    """The name a facexlib task function loads when the call names none."""
+    return named_default("facexlib", facts.qualname.rsplit(".", 1)[-1])
 
 
 def timm_pretrained_cfg(value: object, facts: CallFacts) -> Target | None:

@@ -127,6 +127,45 @@ def test_ultralytics_release_asset_checked_against_the_release(torch_env: TorchE
     assert (torch_env.project / "yolov8n.pt").read_bytes() == WEIGHTS
 
 
+def test_facexlib_checkpoints_land_where_facexlib_saves_them(
+    torch_env: TorchEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an installed facexlib package (found, never imported): its ``weights`` folder is the target
+    site = tmp_path / "site"
+    (site / "facexlib").mkdir(parents=True)
+    (site / "facexlib" / "__init__.py").write_text("raise ImportError('never imported')\n")
+    monkeypatch.syspath_prepend(str(site))
+    torch_env.store.commit("xinntao/facexlib", {"detection_Resnet50_Final.pth": WEIGHTS})
+    torch_env.store.tag("xinntao/facexlib", "v0.1.0", "main")
+    model = _scan_install_verify(
+        torch_env,
+        "from facexlib.detection import init_detection_model\n"
+        "net = init_detection_model('retinaface_resnet50', half=False, device='cpu')\n",
+    )
+    assert (model.id, model.revision) == ("facexlib/retinaface_resnet50", sha256(WEIGHTS))
+    assert model.files[0].url == (
+        "https://github.com/xinntao/facexlib/releases/download/v0.1.0/detection_Resnet50_Final.pth"
+    )
+    installed = site / "facexlib" / "weights" / "detection_Resnet50_Final.pth"
+    assert installed.read_bytes() == WEIGHTS
+    _tamper_is_caught(torch_env, installed)
+
+
+def test_without_facexlib_installed_its_weights_go_under_the_working_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import importlib.util
+
+    from ptmlock.layout import facexlib_dir
+
+    monkeypatch.chdir(tmp_path)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "facexlib" else real(name, *a)
+    )
+    assert facexlib_dir() == tmp_path / "facexlib" / "weights"
+
+
 def test_release_asset_whose_bytes_differ_from_the_release_is_an_error(
     torch_env: TorchEnv, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -16,6 +16,7 @@ from ptmlock.named import (
     table_version,
 )
 from ptmlock.named.generate import GENERATORS, dumps, table
+from tests.scan.helpers import scan_text
 
 DATA = Path(__file__).parents[2] / "ptmlock" / "named" / "data"
 
@@ -104,3 +105,43 @@ def test_scan_names_torchvision_weights_every_way_torchvision_takes_them(
         (6, "torchvision/vgg16:legacy"),
     ]
     assert all(model and named_download(model) for _, model in found)
+
+
+def test_the_facexlib_table_reads_each_task_functions_branches(tmp_path: Path) -> None:
+    from ptmlock.named.generate import facexlib_table
+
+    (tmp_path / "parsing").mkdir()
+    (tmp_path / "parsing" / "__init__.py").write_text(
+        "def init_parsing_model(model_name='bisenet', half=False, device='cuda'):\n"
+        "    if model_name == 'bisenet':\n"
+        "        model_url = 'https://github.com/o/r/releases/download/v1/parsing_bisenet.pth'\n"
+        "    elif model_name == 'parsenet':\n"
+        "        model = ParseNet()\n"
+        "        model_url = 'https://github.com/o/r/releases/download/v2/parsing_parsenet.pth'\n"
+        "    else:\n"
+        "        raise NotImplementedError(model_name)\n"
+    )
+    table = facexlib_table(tmp_path)
+    assert table["defaults"] == {"init_parsing_model": "bisenet"}
+    assert table["entries"]["parsenet"] == {
+        "url": "https://github.com/o/r/releases/download/v2/parsing_parsenet.pth",
+        "file": "parsing_parsenet.pth",
+        "function": "init_parsing_model",
+    }
+    assert sorted(table["entries"]) == ["bisenet", "parsenet"]
+
+
+def test_scan_names_facexlib_checkpoints_by_function_and_name() -> None:
+    refs = scan_text(
+        "app.py",
+        "from facexlib.detection import init_detection_model\n"
+        "from facexlib.parsing import init_parsing_model\n"
+        "det = init_detection_model('retinaface_resnet50', device='cpu')\n"
+        "parse = init_parsing_model(device='cpu')\n"  # facexlib's default: bisenet
+        "wrong = init_detection_model('bisenet')\n",  # not a detection model: nothing downloads
+    )
+    found = [(r.line, r.model, r.files) for r in refs if r.model]
+    assert found == [
+        (3, "facexlib/retinaface_resnet50", ("detection_Resnet50_Final.pth",)),
+        (4, "facexlib/bisenet", ("parsing_bisenet.pth",)),
+    ]
