@@ -1,9 +1,10 @@
 """Benchmark ``ptmlock scan`` on a real source tree, this build beside another ptmlock and grep.
 
 Each scanner runs as its own process (``ptmlock scan TREE --no-resolve --format json``) with a
-cache folder of its own: cold (empty cache), warm (the unchanged tree again), and after one edit
+cache folder of its own: cold (empty cache), warm (the unchanged tree again), after one edit
 (a comment appended to one Python file, then the file's mtime moved 5 s back so the stat record
-cannot trust it). Reported: wall time, CPU time and the process's own peak RSS, with the ratio
+cannot trust it), and after a code edit of that file (a statement after its first import, which
+moves every line below it). Reported: wall time, CPU time and the process's own peak RSS, with the ratio
 to the baseline ptmlock (an older build's ``ptmlock`` executable, from its own virtualenv) and
 to ``git grep`` of the loader names (what a literal-only scanner costs on the same tree). The
 tree is copied first, so the edit never touches the original. Usage::
@@ -41,13 +42,24 @@ def scan_runs(binary: str, tree: Path, edit: Path, cache: Path) -> dict[str, Chi
     command = [binary, "scan", str(tree), "--no-resolve", "--format", "json"]
     runs = {"cold": run_child(command, env), "warm": run_child(command, env)}
     before = edit.read_text()
-    edit.write_text(before + "\n# edited by the benchmark\n")
-    moved = time.time() - 5
-    os.utime(edit, (moved, moved))
-    runs["one edit"] = run_child(command, env)
-    edit.write_text(before)
-    os.utime(edit, (moved - 5, moved - 5))
+    for step, after in (("one edit", before + "\n# edited by the benchmark\n"),
+                        ("code edit", _code_edit(before))):  # fmt: skip
+        edit.write_text(after)
+        moved = time.time() - 5
+        os.utime(edit, (moved, moved))
+        runs[step] = run_child(command, env)
+        edit.write_text(before)
+        os.utime(edit, (moved - 5, moved - 5))
+        run_child(command, env)  # back to the unchanged tree's cache
     return runs
+
+
+def _code_edit(text: str) -> str:
+    """A statement inserted after the first import: every line below it moves, so the
+    module's summary changes (a comment at the end leaves it as it was)."""
+    lines = text.splitlines(keepends=True)
+    at = next((i for i, line in enumerate(lines) if line.startswith(("import ", "from "))), 0)
+    return "".join([*lines[: at + 1], "_EDITED_BY_BENCHMARK = 1\n", *lines[at + 1 :]])
 
 
 def grep_run(tree: Path) -> ChildRun:
@@ -78,7 +90,7 @@ def main() -> None:
     print(f"git grep -l of the loader names: {grep.seconds:.2f} s, {grep.max_rss_mb:.0f} MB")
     print(f"{'run':<10} {'build':<11} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} {'vs base':>8} "
           f"{'vs grep':>8}")  # fmt: skip
-    for step in ("cold", "warm", "one edit"):
+    for step in ("cold", "warm", "one edit", "code edit"):
         for build, runs in results.items():
             run = runs[step]
             base = results.get("baseline", {}).get(step)
