@@ -4,10 +4,10 @@ Each scanner runs as its own process (``ptmlock scan TREE --no-resolve --format 
 cache folder of its own: cold (empty cache), warm (the unchanged tree again), after one edit
 (a comment appended to one Python file, then the file's mtime moved 5 s back so the stat record
 cannot trust it), and after a code edit of that file (a statement after its first import, which
-moves every line below it). Reported: wall time, CPU time and the process's own peak RSS, with the ratio
-to the baseline ptmlock (an older build's ``ptmlock`` executable, from its own virtualenv) and
-to ``git grep`` of the loader names (what a literal-only scanner costs on the same tree). The
-tree is copied first, so the edit never touches the original. Usage::
+moves every line below it). Reported: wall time, CPU time and the process's own peak RSS,
+with the ratio to the baseline ptmlock (an older build's ``ptmlock`` executable, from its own
+virtualenv) and to ``git grep`` of the loader names (what a literal-only scanner costs on the
+same tree). The tree is copied first, so the edit never touches the original. Usage::
 
     python bench/bench_scan_tree.py TREE [--baseline OLD_VENV/bin/ptmlock] [--edit REL.py]
 
