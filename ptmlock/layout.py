@@ -5,8 +5,9 @@
 - ``url``: torch's checkpoint folder, ``$TORCH_HOME/hub/checkpoints/<file name>``, where
   ``torch.hub.load_state_dict_from_url`` (and torchvision) looks before downloading; weights a
   library names go where that library looks: whisper ``$XDG_CACHE_HOME/whisper`` (default
-  ``~/.cache/whisper``), CLIP and open_clip ``~/.cache/clip``, facexlib its package's
-  ``weights`` folder (``facexlib_dir``), ultralytics the folder the
+  ``~/.cache/whisper``), CLIP and open_clip ``~/.cache/clip``, facexlib, and the URLs GFPGAN's and
+  Real-ESRGAN's restorers download, the folders those libraries save in (``facexlib_dir``,
+  ``gfpgan_dir``, ``realesrgan_dir``), ultralytics the folder the
   application runs in (``YOLO("yolov8n.pt")`` opens ``./yolov8n.pt`` first), as do Google Drive
   files (``gdown.download`` saves there, under the name the server gives).
 - ``pytorch_hub``: the repo's files in ``$TORCH_HOME/hub/<owner>_<repo>_<ref>/``, where
@@ -39,6 +40,8 @@ __all__ = [
     "Placement",
     "clip_dir",
     "facexlib_dir",
+    "gfpgan_dir",
+    "realesrgan_dir",
     "repo_folder",
     "torch_checkpoints_dir",
     "whisper_dir",
@@ -55,17 +58,33 @@ def whisper_dir() -> Path:
     return _xdg_cache() / "whisper"
 
 
-def facexlib_dir() -> Path:
-    """Where facexlib's ``load_file_from_url`` saves: ``facexlib/weights`` in the folder that
-    holds the installed facexlib package (found without importing it), else in the working
-    folder (a copy of facexlib vendored at the application's root, as applications ship it)."""
+def _package_parent(package: str) -> Path:
+    """The folder that holds the installed ``package`` (found without importing it), else the
+    working folder (a copy vendored at the application's root, as applications ship them)."""
     try:
-        spec = importlib.util.find_spec("facexlib")
+        spec = importlib.util.find_spec(package)
     except (ImportError, ValueError):
         spec = None
     if spec is not None and spec.submodule_search_locations:
-        return Path(next(iter(spec.submodule_search_locations))) / "weights"
-    return Path.cwd() / "facexlib" / "weights"
+        return Path(next(iter(spec.submodule_search_locations))).parent
+    return Path.cwd()
+
+
+def facexlib_dir() -> Path:
+    """Where facexlib's ``load_file_from_url`` saves: ``<root>/facexlib/weights``, its root the
+    folder that holds the facexlib package."""
+    return _package_parent("facexlib") / "facexlib" / "weights"
+
+
+def gfpgan_dir() -> Path:
+    """Where ``GFPGANer(model_path=URL)`` saves: ``<root>/gfpgan/weights``."""
+    return _package_parent("gfpgan") / "gfpgan" / "weights"
+
+
+def realesrgan_dir() -> Path:
+    """Where ``RealESRGANer(model_path=URL)`` saves: ``<root>/weights`` (its root, as for the
+    others, the folder that holds the package: in an installed one, site-packages itself)."""
+    return _package_parent("realesrgan") / "weights"
 
 
 def clip_dir() -> Path:
@@ -124,6 +143,8 @@ class Layout:
             "open_clip": clip_dir(),
             "ultralytics": Path.cwd(),
             "facexlib": facexlib_dir(),
+            "gfpgan": gfpgan_dir(),
+            "realesrgan": realesrgan_dir(),
             "gdown": Path.cwd(),  # gdown.download saves in the working folder
         } | dict(library_dirs or {})
         self._records: dict[Path, VerifiedRecord] = {}
@@ -138,9 +159,7 @@ class Layout:
 
     def place(self, model: LockedModel, file: LockedFile) -> Placement:
         if model.hub == "url":
-            named = named_download(model.id)
-            library = named.library if named else ("gdown" if gdrive.file_id(model.id) else "")
-            return self._place_url(file, self.library_dirs.get(library) or self.torch_dir)
+            return self._place_url(file, self._url_folder(model))
         if model.hub == "pytorch_hub":
             return self._place_torch_hub(model, file)
         cache = ModelCache(self.hf_cache, model.id)
@@ -152,6 +171,16 @@ class Layout:
             link_target=cache.link_target(model.revision, file.path, file.sha256),
             within=self.hf_within,
         )
+
+    def _url_folder(self, model: LockedModel) -> Path:
+        """The folder of the library that names or downloads the file, else torch's."""
+        named = named_download(model.id)
+        if named is not None:
+            return self.library_dirs.get(named.library) or self.torch_dir
+        if gdrive.file_id(model.id):
+            return self.library_dirs["gdown"]
+        folders = [self.library_dirs[lib] for lib in model.libraries if lib in self.library_dirs]
+        return folders[0] if folders else self.torch_dir
 
     def _place_url(self, file: LockedFile, folder: Path) -> Placement:
         if not safe_relpath(file.path) or "/" in file.path:

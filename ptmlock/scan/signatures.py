@@ -494,7 +494,7 @@ SIGNATURES: tuple[Signature, ...] = (
         model_kw=("model_path",),
         revision_kw=(),
         hub="url",
-        library="url",
+        library="gfpgan",  # saved in gfpgan's own weights folder (ptmlock.layout)
         transform=path_or_url,
     ),
     Signature(
@@ -503,7 +503,7 @@ SIGNATURES: tuple[Signature, ...] = (
         model_kw=("model_path",),
         revision_kw=(),
         hub="url",
-        library="url",
+        library="realesrgan",  # saved in realesrgan's own weights folder (ptmlock.layout)
         transform=path_or_url,
     ),
     # speech, audio and vision toolkits on the Hub

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ptmlock.models import ScanHub
 from ptmlock.named import hub_repo, named_default, named_download, named_function
@@ -368,8 +368,10 @@ def lpips_net(value: object, facts: CallFacts) -> Target | None:
 
 
 def path_or_url(value: object, facts: CallFacts) -> Target | None:
-    """``GFPGANer(model_path=...)``: a URL is downloaded, anything else is a local file."""
-    return _url_target(value)
+    """``GFPGANer(model_path=...)``: a URL is downloaded, anything else is a local file. A
+    checkpoint URL keeps the row's library: the restorer saves it in its own folder."""
+    target = _url_target(value)
+    return replace(target, library=None) if target and target.hub == "url" else target
 
 
 _SHELL_FETCH = re.compile(r"\b(?:wget|curl)\b[^|;&]*?(https?://\S+)")

@@ -151,6 +151,34 @@ def test_facexlib_checkpoints_land_where_facexlib_saves_them(
     _tamper_is_caught(torch_env, installed)
 
 
+@pytest.mark.parametrize(
+    ("app", "folder"),
+    [
+        ("from gfpgan import GFPGANer\nGFPGANer(model_path={url!r}, upscale=2)\n",
+         "gfpgan/weights"),
+        ("from realesrgan import RealESRGANer\nRealESRGANer(4, {url!r}, model=None)\n",
+         "weights"),
+    ],
+)  # fmt: skip
+def test_restorer_checkpoint_urls_land_where_the_restorer_saves_them(
+    torch_env: TorchEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app: str, folder: str
+) -> None:
+    site = tmp_path / "site"  # gfpgan and realesrgan installed (found, never imported)
+    for package in ("gfpgan", "realesrgan"):
+        (site / package).mkdir(parents=True)
+        (site / package / "__init__.py").write_text("raise ImportError('never imported')\n")
+    monkeypatch.syspath_prepend(str(site))
+    torch_env.store.commit("TencentARC/GFPGAN", {"GFPGANv1.4.pth": WEIGHTS})
+    torch_env.store.tag("TencentARC/GFPGAN", "v1.3.0", "main")
+    url = "https://github.com/TencentARC/GFPGAN/releases/download/v1.3.0/GFPGANv1.4.pth"
+    model = _scan_install_verify(torch_env, app.format(url=url))
+    assert (model.id, model.revision) == (url, sha256(WEIGHTS))
+    installed = site / folder / "GFPGANv1.4.pth"
+    assert installed.read_bytes() == WEIGHTS
+    assert not (torch_env.checkpoints / "GFPGANv1.4.pth").exists()
+    _tamper_is_caught(torch_env, installed)
+
+
 def test_without_facexlib_installed_its_weights_go_under_the_working_folder(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
