@@ -147,6 +147,7 @@ class Layout:
             "realesrgan": realesrgan_dir(),
             "gdown": Path.cwd(),  # gdown.download saves in the working folder
         } | dict(library_dirs or {})
+        self.app_dir = Path.cwd()  # where the application runs: ``folder`` is relative to it
         self._records: dict[Path, VerifiedRecord] = {}
         self._lock = threading.Lock()
         self._roots: dict[Path, Confinement] = {}
@@ -173,7 +174,12 @@ class Layout:
         )
 
     def _url_folder(self, model: LockedModel) -> Path:
-        """The folder of the library that names or downloads the file, else torch's."""
+        """The folder the download call names (under the working folder: where the application
+        runs), else the folder of the library that names or downloads the file, else torch's."""
+        if model.folder is not None:
+            if not safe_relpath(model.folder):
+                raise UnsafePathError(f"{model.id}: unsafe folder {model.folder!r}")
+            return self.app_dir / model.folder
         named = named_download(model.id)
         if named is not None:
             return self.library_dirs.get(named.library) or self.torch_dir

@@ -62,6 +62,7 @@ _OPTIONAL_FIELDS: tuple[tuple[str, str, type], ...] = (
     ("group", "group", str),
     ("libraries", "libraries", list),
     ("patterns", "patterns", list),
+    ("folder", "folder", str),
     ("absent", "absent", list),
     ("required_by", "required_by", list),
     ("license", "license", str),
@@ -199,6 +200,8 @@ def _model_from_dict(data: Any, path: str) -> LockedModel:
     for i, name in enumerate(optional.get("absent", ())):
         if not safe_relpath(name):
             raise _Invalid(f"{path}.absent[{i}]", f"Unsafe file path {name!r}")
+    if "folder" in optional and not safe_relpath(optional["folder"]):
+        raise _Invalid(f"{path}.folder", f"Unsafe folder {optional['folder']!r}")
     return LockedModel(
         hub=hub,  # checked against HUBS above
         id=model_id,

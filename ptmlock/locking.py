@@ -63,6 +63,7 @@ def requests_from_references(references: Iterable[Reference]) -> list[ModelReque
                 used_by=tuple(sorted({r.location for r in refs}, key=_location_key)),
                 loaders=tuple(sorted({r.api for r in refs})),
                 group=groups[0] if groups else None,
+                folder=min((r.folder for r in refs if r.folder), default=None),
             )
         )
     return requests
@@ -220,6 +221,7 @@ def _refresh(old: LockedModel, request: ModelRequest) -> LockedModel:
         loaders=request.loaders,
         group=request.group,
         required_by=request.required_by,
+        folder=request.folder if old.hub == "url" else old.folder,
     )
 
 

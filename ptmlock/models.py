@@ -58,6 +58,9 @@ class Reference:
     family: str | None = None
     modality: str | None = None
     chain: tuple[str, ...] = ()  # hops from where it is named to the loading call
+    # url: the folder the download call saves into, relative to where the application runs
+    # (``load_file_from_url(url, model_dir="weights/facelib")``); None: the library's own folder
+    folder: str | None = None
 
     @property
     def resolved(self) -> bool:
@@ -97,6 +100,7 @@ class ModelRequest:
     loaders: tuple[str, ...] = ()
     group: str | None = None
     required_by: tuple[str, ...] = ()  # models whose loading reads this repo (``Requirement``)
+    folder: str | None = None  # url: where the download call saves it (``Reference.folder``)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -151,6 +155,8 @@ class LockedModel:
     group: str | None = None
     libraries: tuple[str, ...] = ()  # whose file policies chose the files (hubs/selection.py)
     patterns: tuple[str, ...] = ()  # user patterns and exact file names, beside the policies
+    # url: the folder, relative to where the application runs, its download call saves into
+    folder: str | None = None
     # repo paths the loaders probe that the repo lacks at ``revision``: install writes the
     # negative-cache markers huggingface_hub reads (``.no_exist/<revision>/<path>``); not content
     absent: tuple[str, ...] = ()

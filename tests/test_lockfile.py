@@ -52,6 +52,13 @@ def _lock() -> Lock:
             LockedModel(
                 hub="huggingface", id="org/alpha", revision="d" * 40, required_by=("org/zeta",)
             ),
+            LockedModel(
+                hub="url",
+                id="https://example.com/w/net.pth",
+                revision="e" * 64,
+                folder="weights/facelib",
+                files=(LockedFile(path="net.pth", size=3, sha256="e" * 64),),
+            ),
         )
     )
 
@@ -59,7 +66,10 @@ def _lock() -> Lock:
 def test_lock_roundtrip_is_lossless_and_sorted() -> None:
     text = dumps_lock(_lock())
     parsed = loads_lock(text)
-    assert [m.id for m in parsed.models] == ["org/alpha", "org/zeta"]
+    assert [m.id for m in parsed.models] == [
+        "org/alpha", "org/zeta", "https://example.com/w/net.pth",
+    ]  # fmt: skip
+    assert parsed.models[2].folder == "weights/facelib"
     zeta = parsed.models[1]
     assert [f.path for f in zeta.files] == ["config.json", "z.json"]
     assert zeta.base_models == (BaseModelRef(id="org/base", relation="finetune"),)
@@ -77,6 +87,9 @@ def test_lock_refuses_unsafe_absent_and_required_file_paths() -> None:
     bad = {"requires": [{"id": "o/c", "files": ["/etc/passwd"]}]}
     with pytest.raises(LockFileError, match=r"model\[0\]\.requires\[0\]\.files\[0\]"):
         lock_from_dict({"version": 1, "model": [base | bad]})
+    for folder in ("../outside", "/etc", "weights/../../x"):
+        with pytest.raises(LockFileError, match=r"Unsafe folder .* in .model\[0\]\.folder."):
+            lock_from_dict({"version": 1, "model": [base | {"folder": folder}]})
 
 
 def test_lock_dump_is_deterministic_whatever_the_input_order() -> None:

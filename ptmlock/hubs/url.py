@@ -117,6 +117,7 @@ class UrlHub(Hub):
             group=request.group,
             libraries=libraries,
             patterns=patterns,
+            folder=request.folder,
         )
 
     def hash_url(self, url: str) -> tuple[int, str, str]:

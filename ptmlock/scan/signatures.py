@@ -124,6 +124,8 @@ class Signature:
     file_kw: tuple[str, ...] = ()
     extras: tuple[tuple[str, int | None], ...] = ()  # (keyword, position) passed to transform
     skip_if: tuple[tuple[str, tuple[object, ...]], ...] = ()  # (keyword, values): not a model
+    # the extra naming the folder a download saves into, relative to where the program runs
+    folder: str | None = None
     hub: ScanHub = "huggingface"
     library: str = "transformers"
     file_library: str | None = None  # library when a file argument is given
@@ -174,13 +176,21 @@ def _torch_url(pattern: str) -> Signature:
     )
 
 
-def _download(pattern: str, keyword: str = "url", position: int | None = 0) -> Signature:
-    """A generic download call: what it fetches is a model when it is a model file's URL."""
+def _download(
+    pattern: str,
+    keyword: str = "url",
+    position: int | None = 0,
+    folder: tuple[str, int | None] | None = None,
+) -> Signature:
+    """A generic download call: what it fetches is a model when it is a model file's URL;
+    ``folder`` the (keyword, position) of the folder it saves into, when the call names one."""
     return Signature(
         pattern=pattern,
         model_pos=position,
         model_kw=(keyword,),
         revision_kw=(),
+        extras=(folder,) if folder else (),
+        folder=folder[0] if folder else None,
         hub="url",
         library="url",
         transform=url_file,
@@ -486,9 +496,11 @@ SIGNATURES: tuple[Signature, ...] = (
     _ultralytics("ultralytics.**.*SAM"),
     _ultralytics("ultralytics.**.NAS"),
     # libraries that download a checkpoint URL (basicsr, facexlib, GFPGAN, Real-ESRGAN)
-    _download("basicsr.utils.**.load_file_from_url"),
-    _download("facexlib.utils.**.load_file_from_url"),
-    _download("realesrgan.**.load_file_from_url"),
+    # basicsr's ``model_dir`` is a folder as given (default: torch's checkpoints); facexlib's
+    # is under its package's root unless ``save_dir`` names one
+    _download("basicsr.utils.**.load_file_from_url", folder=("model_dir", 1)),
+    _download("facexlib.utils.**.load_file_from_url", folder=("save_dir", 4)),
+    _download("realesrgan.**.load_file_from_url", folder=("model_dir", 1)),
     Signature(
         pattern="gfpgan.**.GFPGANer",
         model_kw=("model_path",),

@@ -7,6 +7,7 @@ import pytest
 from ptmlock.scan.python.values import Symbol
 from ptmlock.scan.signatures import SIGNATURES, match_signature
 from ptmlock.scan.transforms import CallFacts, Target, is_hub_id
+from tests.scan.helpers import scan_text
 
 
 @pytest.mark.parametrize(
@@ -230,3 +231,24 @@ def test_transforms_map_loader_spellings_to_hub_ids(
     pattern: str, value: object, extras: dict[str, object], expected: Target | None
 ) -> None:
     assert _apply(pattern, value, **extras) == expected
+
+
+def test_a_download_call_records_the_folder_it_saves_into() -> None:
+    url = "https://github.com/o/r/releases/download/v1/net.pth"
+    refs = scan_text(
+        "app.py",
+        "import os\n"
+        "from basicsr.utils.download_util import load_file_from_url\n"
+        "from facexlib.utils import load_file_from_url as fx\n"
+        f"load_file_from_url({url!r}, './weights/a/')\n"
+        f"load_file_from_url(url={url!r}, model_dir='/abs/weights')\n"
+        f"load_file_from_url({url!r}, model_dir=os.path.join(ROOT, 'w'))\n"
+        f"load_file_from_url({url!r})\n"
+        f"fx({url!r}, model_dir='facexlib/weights', save_dir='gfpgan/weights')\n"
+        f"fx({url!r}, model_dir='facexlib/weights')\n",
+        dedent=False,
+    )
+    # relative folders as given; absolute, computed and absent ones: the library's own folder
+    assert [(r.line, r.folder) for r in refs] == [
+        (4, "weights/a"), (5, None), (6, None), (7, None), (8, "gfpgan/weights"), (9, None),
+    ]  # fmt: skip

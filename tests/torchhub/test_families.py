@@ -179,6 +179,31 @@ def test_restorer_checkpoint_urls_land_where_the_restorer_saves_them(
     _tamper_is_caught(torch_env, installed)
 
 
+def test_a_download_into_a_folder_the_call_names_installs_there(torch_env: TorchEnv) -> None:
+    torch_env.store.commit("sczhou/CodeFormer", {"codeformer.pth": WEIGHTS})
+    torch_env.store.tag("sczhou/CodeFormer", "v0.1.0", "main")
+    url = "https://github.com/sczhou/CodeFormer/releases/download/v0.1.0/codeformer.pth"
+    model = _scan_install_verify(
+        torch_env,
+        "from basicsr.utils.download_util import load_file_from_url\n"
+        f"path = load_file_from_url(url={url!r}, model_dir='./weights/CodeFormer/')\n",
+    )
+    assert (model.id, model.folder) == (url, "weights/CodeFormer")
+    # where basicsr saves it: the folder as given, under where the application runs
+    installed = torch_env.project / "weights" / "CodeFormer" / "codeformer.pth"
+    assert installed.read_bytes() == WEIGHTS
+    assert not (torch_env.checkpoints / "codeformer.pth").exists()
+    _tamper_is_caught(torch_env, installed)
+    # the call moves the folder: check sees it from the code alone, scan records it
+    (torch_env.project / "app.py").write_text(
+        "from basicsr.utils.download_util import load_file_from_url\n"
+        f"path = load_file_from_url({url!r}, 'weights/cf')\n"
+    )
+    assert main(["check", "--offline", str(torch_env.project)]) == 1
+    assert main(["scan", str(torch_env.project)]) == 0
+    assert read_lock(torch_env.project / "ptm.lock").models[0].folder == "weights/cf"
+
+
 def test_without_facexlib_installed_its_weights_go_under_the_working_folder(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 
+from ptmlock.lockfile import safe_relpath
 from ptmlock.models import Reference
 from ptmlock.scan.families import is_legacy_canonical
 from ptmlock.scan.python.ir import Expr, last_name, root_of
@@ -313,6 +314,19 @@ def _url_reference(relpath: str, line: int, url: str, how: str, confidence: str)
     )  # fmt: skip
 
 
+def _folder(facts: CallFacts, signature: Signature) -> str | None:
+    """The folder a download call names, as a path relative to where the program runs
+    (``weights/facelib`` for ``"./weights/facelib/"``); None when it names none, or an absolute
+    or computed one."""
+    value = facts.extras.get(signature.folder) if signature.folder else None
+    if not isinstance(value, str) or value.strip().startswith(("/", "~", "\\")):
+        return None
+    folder = value.strip().removeprefix("./").rstrip("/")
+    while folder.startswith("./"):
+        folder = folder[2:]
+    return folder if safe_relpath(folder) else None
+
+
 def _named_by_callee(signature: Signature) -> bool:
     """Whether the model is the callee's name, not an argument (torchaudio's bundles)."""
     return signature.model_pos is None and not signature.model_kw
@@ -481,7 +495,7 @@ class _Site:
                 continue
             branches.add(_branch_of(value))
             for revision, path in itertools.product(revisions, paths):
-                refs += self._placed(value, target, revision, path)
+                refs += self._placed(value, target, revision, path, _folder(facts, self.signature))
         for value in lost:
             if _branch_of(value) in branches or (refs and _branch_of(value) is None):
                 continue
@@ -503,7 +517,7 @@ class _Site:
         return (*(str(h) for h in value.hops), f"{self.module.relpath}:{self.call[1]} {self.api}()")
 
     def _placed(
-        self, value: Value, target: Target, revision: object, path: object
+        self, value: Value, target: Target, revision: object, path: object, folder: str | None
     ) -> list[Reference]:
         """The reference where the value is written, and one where each selector key is."""
         signature = self.signature
@@ -523,6 +537,7 @@ class _Site:
             files=target.files or ((path,) if isinstance(path, str) else ()),
             group=value.group,
             chain=chain,
+            folder=folder if target.hub == "url" else None,
         )
         extra = [
             replace(base, file=f, line=n) for f, n in dict.fromkeys(sites[1:]) if f != base.file
