@@ -126,6 +126,8 @@ class Signature:
     skip_if: tuple[tuple[str, tuple[object, ...]], ...] = ()  # (keyword, values): not a model
     # the extra naming the folder a download saves into, relative to where the program runs
     folder: str | None = None
+    # what the loader downloads itself, whatever it is given: (model id, folder it saves into)
+    implies: tuple[tuple[str, str | None], ...] = ()
     hub: ScanHub = "huggingface"
     library: str = "transformers"
     file_library: str | None = None  # library when a file argument is given
@@ -508,6 +510,12 @@ SIGNATURES: tuple[Signature, ...] = (
         hub="url",
         library="gfpgan",  # saved in gfpgan's own weights folder (ptmlock.layout)
         transform=path_or_url,
+        # its FaceRestoreHelper(det_model="retinaface_resnet50", use_parse=True,
+        # model_rootpath="gfpgan/weights") fetches facexlib's detector and parser (gfpgan 1.3.8)
+        implies=(
+            ("facexlib/retinaface_resnet50", "gfpgan/weights"),
+            ("facexlib/parsenet", "gfpgan/weights"),
+        ),
     ),
     Signature(
         pattern="realesrgan.**.RealESRGANer",

@@ -151,31 +151,28 @@ def test_facexlib_checkpoints_land_where_facexlib_saves_them(
     _tamper_is_caught(torch_env, installed)
 
 
-@pytest.mark.parametrize(
-    ("app", "folder"),
-    [
-        ("from gfpgan import GFPGANer\nGFPGANer(model_path={url!r}, upscale=2)\n",
-         "gfpgan/weights"),
-        ("from realesrgan import RealESRGANer\nRealESRGANer(4, {url!r}, model=None)\n",
-         "weights"),
-    ],
-)  # fmt: skip
-def test_restorer_checkpoint_urls_land_where_the_restorer_saves_them(
-    torch_env: TorchEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app: str, folder: str
-) -> None:
-    site = tmp_path / "site"  # gfpgan and realesrgan installed (found, never imported)
-    for package in ("gfpgan", "realesrgan"):
-        (site / package).mkdir(parents=True)
-        (site / package / "__init__.py").write_text("raise ImportError('never imported')\n")
+def _installed_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> Path:
+    """A package ``name`` importable from a folder of its own (found, never imported)."""
+    site = tmp_path / "site"
+    (site / name).mkdir(parents=True)
+    (site / name / "__init__.py").write_text("raise ImportError('never imported')\n")
     monkeypatch.syspath_prepend(str(site))
-    torch_env.store.commit("TencentARC/GFPGAN", {"GFPGANv1.4.pth": WEIGHTS})
-    torch_env.store.tag("TencentARC/GFPGAN", "v1.3.0", "main")
-    url = "https://github.com/TencentARC/GFPGAN/releases/download/v1.3.0/GFPGANv1.4.pth"
-    model = _scan_install_verify(torch_env, app.format(url=url))
+    return site
+
+
+def test_realesrganer_checkpoint_urls_land_where_it_saves_them(
+    torch_env: TorchEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = _installed_package(tmp_path, monkeypatch, "realesrgan")
+    torch_env.store.commit("xinntao/Real-ESRGAN", {"RealESRGAN_x4plus.pth": WEIGHTS})
+    torch_env.store.tag("xinntao/Real-ESRGAN", "v0.1.0", "main")
+    url = "https://github.com/xinntao/Real-ESRGAN/releases/download/v0.1.0/RealESRGAN_x4plus.pth"
+    app = f"from realesrgan import RealESRGANer\nRealESRGANer(4, {url!r}, model=None)\n"
+    model = _scan_install_verify(torch_env, app)
     assert (model.id, model.revision) == (url, sha256(WEIGHTS))
-    installed = site / folder / "GFPGANv1.4.pth"
+    installed = site / "weights" / "RealESRGAN_x4plus.pth"  # <root>/weights, as realesrgan does
     assert installed.read_bytes() == WEIGHTS
-    assert not (torch_env.checkpoints / "GFPGANv1.4.pth").exists()
+    assert not (torch_env.checkpoints / "RealESRGAN_x4plus.pth").exists()
     _tamper_is_caught(torch_env, installed)
 
 
@@ -202,6 +199,38 @@ def test_a_download_into_a_folder_the_call_names_installs_there(torch_env: Torch
     assert main(["check", "--offline", str(torch_env.project)]) == 1
     assert main(["scan", str(torch_env.project)]) == 0
     assert read_lock(torch_env.project / "ptm.lock").models[0].folder == "weights/cf"
+
+
+def test_gfpganer_also_locks_the_face_models_it_downloads_itself(
+    torch_env: TorchEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = _installed_package(tmp_path, monkeypatch, "gfpgan")
+    detector, parser = os.urandom(1000), os.urandom(2000)
+    torch_env.store.commit("xinntao/facexlib", {"detection_Resnet50_Final.pth": detector})
+    torch_env.store.tag("xinntao/facexlib", "v0.1.0", "main")
+    torch_env.store.commit("xinntao/facexlib", {"parsing_parsenet.pth": parser})
+    torch_env.store.tag("xinntao/facexlib", "v0.2.2", "main")
+    torch_env.store.commit("TencentARC/GFPGAN", {"GFPGANv1.3.pth": WEIGHTS})
+    torch_env.store.tag("TencentARC/GFPGAN", "v1.3.0", "main")
+    url = "https://github.com/TencentARC/GFPGAN/releases/download/v1.3.0/GFPGANv1.3.pth"
+    (torch_env.project / "app.py").write_text(
+        f"from gfpgan import GFPGANer\nrestorer = GFPGANer(model_path={url!r}, upscale=2)\n"
+    )
+    assert main(["scan", str(torch_env.project)]) == 0
+    lock = read_lock(torch_env.project / "ptm.lock")
+    implied = {m.id: m.folder for m in lock.models if m.id.startswith("facexlib/")}
+    assert implied == {"facexlib/parsenet": "gfpgan/weights",
+                       "facexlib/retinaface_resnet50": "gfpgan/weights"}  # fmt: skip
+    lock_arg = ["--lock", str(torch_env.project / "ptm.lock")]
+    assert main(["install", *lock_arg, "--quiet"]) == 0
+    assert main(["verify", *lock_arg, "--full"]) == 0
+    # FaceRestoreHelper(model_rootpath="gfpgan/weights") opens them there, under the app's folder
+    weights = torch_env.project / "gfpgan" / "weights"
+    assert (weights / "detection_Resnet50_Final.pth").read_bytes() == detector
+    assert (weights / "parsing_parsenet.pth").read_bytes() == parser
+    # and the restorer's own checkpoint where GFPGANer saves it: gfpgan/weights in its package
+    assert (site / "gfpgan" / "weights" / "GFPGANv1.3.pth").read_bytes() == WEIGHTS
+    assert not (torch_env.checkpoints / "GFPGANv1.3.pth").exists()
 
 
 def test_without_facexlib_installed_its_weights_go_under_the_working_folder(

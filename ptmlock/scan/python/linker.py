@@ -22,6 +22,7 @@ from functools import cached_property
 
 from ptmlock.lockfile import safe_relpath
 from ptmlock.models import Reference
+from ptmlock.named import named_download
 from ptmlock.scan.families import is_legacy_canonical
 from ptmlock.scan.python.ir import Expr, last_name, root_of
 from ptmlock.scan.python.project import Module, PythonProject, Reads
@@ -435,7 +436,22 @@ class _Site:
         last = self._references(contexts[-1])
         if len(contexts) > 1 and any(r.model for r in refs):
             last = [r for r in last if r.model]  # called from outside: only what is known
-        return refs + last
+        return refs + last + self._implied()
+
+    def _implied(self) -> list[Reference]:
+        """What the loader itself downloads whatever it is given (``Signature.implies``)."""
+        site = f"{self.module.relpath}:{self.call[1]}"
+        out: list[Reference] = []
+        for model, folder in self.signature.implies:
+            download = named_download(model)
+            out.append(Reference(
+                file=self.module.relpath, line=self.call[1], hub="url", model=model,
+                api=self.api, how="library-default", confidence="medium",
+                library=download.library if download else "url",
+                files=(download.file,) if download else (), folder=folder,
+                chain=(f"{site} {self.api}() downloads it itself",),
+            ))  # fmt: skip
+        return out
 
     def _dynamic_arguments(self) -> bool:
         return any(a[0] == "*" for a in self.call[3]) or any(k is None for k, _ in self.call[4])
