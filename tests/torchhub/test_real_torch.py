@@ -92,3 +92,24 @@ def test_torch_hub_load_runs_the_installed_repo_offline(torch_env: TorchEnv) -> 
         "acme/tinynet:v1", "tiny", pretrained=True, trust_repo="check"
     )
     assert torch.equal(net.weight, state["weight"]) and torch.equal(net.bias, state["bias"])
+
+
+def test_facexlib_detector_loads_the_installed_weights_offline(torch_env: TorchEnv) -> None:
+    from facexlib.detection.retinaface import RetinaFace  # needs opencv (requirements-ml)
+
+    torch.manual_seed(0)
+    net = RetinaFace(network_name="mobile0.25", half=False, device="cpu")
+    data = _saved(net.state_dict())
+    torch_env.store.commit("xinntao/facexlib", {"detection_mobilenet0.25_Final.pth": data})
+    torch_env.store.tag("xinntao/facexlib", "v0.1.0", "main")
+    call = "init_detection_model('retinaface_mobile0.25', device='cpu', model_rootpath='w/fx')"
+    app = f"from facexlib.detection import init_detection_model\nnet = {call}\n"
+    _lock_and_install(torch_env, app)
+    (model,) = read_lock(torch_env.project / "ptm.lock").models
+    assert (model.id, model.folder) == ("facexlib/retinaface_mobile0.25", "w/fx")
+    # facexlib finds the file where it saves it and loads it (strict) with no download
+    from facexlib.detection import init_detection_model
+
+    loaded = init_detection_model("retinaface_mobile0.25", device="cpu", model_rootpath="w/fx")
+    weights = {k: v for k, v in loaded.state_dict().items() if k in net.state_dict()}
+    assert all(torch.equal(v, net.state_dict()[k]) for k, v in weights.items()) and weights
