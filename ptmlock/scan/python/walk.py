@@ -17,8 +17,9 @@ the rest and call back through ``values.Walk``.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ptmlock.scan.python import objects as objects_module
 from ptmlock.scan.python.callers import UNKNOWN, Caller, argument_for, find_callers
@@ -65,6 +66,10 @@ __all__ = ["Walker"]
 
 _ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault"})
 _TOO_MUCH = "the value depends on too many alternatives to follow"
+
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class Walker:
@@ -114,38 +119,42 @@ class Walker:
             return []
 
     def callers(self, module: Module, scope: int) -> list[Caller]:
-        """Every call of the function ``scope`` in the project (computed once)."""
-        key = (module.relpath, scope)
-        tracker = self.project.tracker
-        if key in self._callers:
-            found, reads = self._callers[key]
-            tracker.add(reads)
-            return found
-        self._callers[key] = ([], Reads())  # a recursive search meets no callers of its own
-        tracker.begin()
-        try:
-            found = find_callers(self, module, scope)
-        finally:
-            reads = tracker.end()
-        self._callers[key] = (found, reads)
-        return found
+        """Every call of the function ``scope`` in the project (computed once; a recursive
+        search meets no callers of its own)."""
+        return self._once(
+            self._callers, (module.relpath, scope), lambda: find_callers(self, module, scope)
+        )
 
     def subclasses(self, module: Module, scope: int) -> list[tuple[Module, int]]:
         """The project's subclasses of the class ``scope`` (computed once: resolving every
         class that names a base of that name loads its module)."""
-        key = (module.relpath, scope)
+        return self._once(
+            self._subclasses, (module.relpath, scope), lambda: find_subclasses(self, module, scope)
+        )
+
+    def _once(
+        self,
+        memo: dict[K, tuple[list[V], Reads]],
+        key: K,
+        compute: Callable[[], list[V]],
+        reentrant: bool = False,
+    ) -> list[V]:
+        """``compute()`` the first time, remembered with what it read (added to the reads of
+        every later use); while it runs, asking again finds nothing (``reentrant``: computes
+        again, the walk's own cycle checks ending it)."""
         tracker = self.project.tracker
-        if key in self._subclasses:
-            found, reads = self._subclasses[key]
+        if key in memo:
+            found, reads = memo[key]
             tracker.add(reads)
             return found
-        self._subclasses[key] = ([], Reads())  # a class met again while searching: none
+        if not reentrant:
+            memo[key] = ([], Reads())
         tracker.begin()
         try:
-            found = find_subclasses(self, module, scope)
+            found = compute()
         finally:
             reads = tracker.end()
-        self._subclasses[key] = (found, reads)
+        memo[key] = (found, reads)
         return found
 
     # -- the walk, as its parts call it ---------------------------------------------------
@@ -368,18 +377,12 @@ class Walker:
 
     def _caller_sources(self, module: Module, scope: int, name: str, depth: int) -> list[Src]:
         """What every caller in the project passes for the parameter (computed once)."""
-        key = (module.relpath, scope, name)
-        cached = self._params.get(key)
-        if cached is not None:
-            self.project.tracker.add(cached[1])
-            return cached[0]
-        self.project.tracker.begin()
-        try:
-            out = self._each_caller_passes(module, scope, name, depth)
-        finally:
-            reads = self.project.tracker.end()
-        self._params[key] = (out, reads)
-        return out
+        return self._once(
+            self._params,
+            (module.relpath, scope, name),
+            lambda: self._each_caller_passes(module, scope, name, depth),
+            reentrant=True,
+        )
 
     def _each_caller_passes(self, module: Module, scope: int, name: str, depth: int) -> list[Src]:
         out: list[Src] = []
