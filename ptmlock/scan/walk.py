@@ -4,8 +4,9 @@ Skipped on purpose, and reported as ``Skipped`` with the reason: virtualenvs, in
 packages, nested git repositories, ``[tool.ptmlock] exclude`` patterns and gitignored paths. As
 git does, ``.gitignore`` files are read at every level, from the top of the repository that holds
 the scanned folder (so ``ptmlock scan services/api`` honours the repository's own rules), and
-``.git/info/exclude`` too. VCS and tool caches are left out silently: nothing of the project's
-own lives there.
+``.git/info/exclude`` too; a file git tracks although a rule matches it (``git add -f``) is the
+repository's all the same and is scanned (``git ls-files`` says which, when git is there). VCS
+and tool caches are left out silently: nothing of the project's own lives there.
 Patterns are matched in linear time: one with several wildcards (``**/**/**/x``, ``*a*a*a*b``
 would make a backtracking regex exponential) is compiled with RE2; a simple one (most lines)
 with ``re``, which is faster per match. A line that is not a valid pattern (``[z-a]``) matches
@@ -18,6 +19,7 @@ import errno
 import logging
 import os
 import re
+import subprocess
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -79,15 +81,19 @@ def walk_project(root: Path, exclude: Sequence[str], handles: Sequence[Any]) -> 
     tree = Tree([], [], [])
     excluded = [_exclude_rule(pattern) for pattern in exclude]
     top, prefix = _repository(root)
+    tracked = _tracked_but_ignored(top)
+    kept_dirs = {p.rsplit("/", i)[0] for p in tracked for i in range(1, p.count("/") + 1)}
 
     def in_repo(rel: str) -> str:
         return f"{prefix}/{rel}" if prefix and rel else prefix or rel
 
-    stack: list[tuple[str, tuple[_Rule, ...]]] = [
-        ("", _gitignore(top, prefix, _outer(top, prefix)))
+    # (folder, rules in force, whether only its tracked files count: an ignored folder
+    # entered for the files git tracks in it anyway)
+    stack: list[tuple[str, tuple[_Rule, ...], bool]] = [
+        ("", _gitignore(top, prefix, _outer(top, prefix)), False)
     ]
     while stack:
-        reldir, rules = stack.pop()
+        reldir, rules, only_tracked = stack.pop()
         try:
             entries = sorted(os.scandir(root / reldir), key=lambda e: e.name)
         except OSError as error:
@@ -100,14 +106,26 @@ def walk_project(root: Path, exclude: Sequence[str], handles: Sequence[Any]) -> 
                     continue
                 tree.directories.append(rel)
                 reason = _dir_reason(Path(entry.path), rel, in_repo(rel), rules, excluded)
-                if reason:
+                if reason in ("", "gitignored") and (only_tracked or reason):
+                    # ignored (or inside an ignored folder): only the files git tracks count
+                    kept = in_repo(rel) in kept_dirs
+                    if kept:
+                        stack.append((rel, _gitignore(top, in_repo(rel), rules), True))
+                    if reason:
+                        why = f"{reason}, but for the files git tracks in it" if kept else reason
+                        tree.skipped.append(Skipped(path=f"{rel}/", reason=why))
+                elif reason:
                     tree.skipped.append(Skipped(path=f"{rel}/", reason=reason))
                 else:
-                    stack.append((rel, _gitignore(top, in_repo(rel), rules)))
+                    stack.append((rel, _gitignore(top, in_repo(rel), rules), False))
             elif (link := entry.is_symlink()) or entry.is_file():
                 if not any(handle(rel) for handle in handles):
                     continue
+                if only_tracked and in_repo(rel) not in tracked:
+                    continue  # inside an ignored folder: only what git tracks is the project's
                 reason = _file_reason(rel, in_repo(rel), rules, excluded)
+                if reason == "gitignored" and in_repo(rel) in tracked:
+                    reason = ""  # git tracks it all the same: it is part of the repository
                 reason = reason or (_link_reason(root, Path(entry.path)) if link else "")
                 if reason:
                     tree.skipped.append(Skipped(path=rel, reason=reason))
@@ -115,6 +133,25 @@ def walk_project(root: Path, exclude: Sequence[str], handles: Sequence[Any]) -> 
                     tree.files.append(rel)
     tree.files.sort()
     return tree
+
+
+def _tracked_but_ignored(top: Path) -> frozenset[str]:
+    """Files the repository at ``top`` tracks although its ignore rules match them (added
+    before the rule, or with ``git add -f``): part of the repository all the same. Asked of
+    ``git`` itself (no hooks or fsmonitor run); none when there is no repository or no git."""
+    if not (top / ".git").exists():
+        return frozenset()
+    command = ["git", "-c", "core.fsmonitor=false", "-C", str(top), "ls-files", "-z", "--cached",
+               "--ignored", "--exclude-standard"]  # fmt: skip
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        logger.debug("git ls-files in %s: %s", top, error)
+        return frozenset()
+    if done.returncode != 0:
+        logger.debug("git ls-files in %s: %s", top, done.stderr.decode(errors="replace")[:200])
+        return frozenset()
+    return frozenset(p for p in done.stdout.decode("utf-8", "surrogateescape").split("\0") if p)
 
 
 def _link_reason(root: Path, link: Path) -> str:

@@ -199,6 +199,36 @@ def test_scan_walk_ignores_exactly_what_git_ignores(tmp_path: Path) -> None:
     assert api.files == [] and {s.path for s in api.skipped} == {"x.local.py", "scratch_2.py"}
 
 
+def test_scan_reads_files_git_tracks_although_a_rule_ignores_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git = shutil.which("git")
+    assert git is not None
+    repo = tmp_path / "repo"
+    subprocess.run([git, "init", "-q", str(repo)], check=True)
+    model = '{"model_name_or_path": "org/%s"}\n'
+    tree(repo, {
+        "presets/.gitignore": "*.json\n!default.json\n",
+        "presets/default.json": model % "default", "presets/extra.json": model % "extra",
+        "presets/local.json": model % "local",  # ignored and untracked: not the repository's
+        ".gitignore": "/models/\n",
+        "models/kept/settings.json": model % "kept", "models/scratch.json": model % "scratch",
+    })  # fmt: skip
+    subprocess.run([git, "-C", str(repo), "add", "-A"], check=True)
+    subprocess.run([git, "-C", str(repo), "add", "-f", "presets/extra.json",
+                    "models/kept/settings.json"], check=True)  # fmt: skip
+    handles = [lambda relpath: relpath.endswith(".json")]
+    walked = walk_project(repo, (), handles)
+    assert walked.files == ["models/kept/settings.json", "presets/default.json",
+                            "presets/extra.json"]  # fmt: skip
+    reasons = {s.path: s.reason for s in walked.skipped}
+    assert reasons["presets/local.json"] == "gitignored"
+    assert reasons["models/"] == "gitignored, but for the files git tracks in it"
+    # without git on PATH the rules alone decide, as before
+    monkeypatch.setenv("PATH", "")
+    assert walk_project(repo, (), handles).files == ["presets/default.json"]
+
+
 def test_scan_module_names_and_folders(tmp_path: Path) -> None:
     """Modules are known by the name Python imports them as (below the last folder that is
     not a package) and by their whole path; a Hub-shaped id naming a folder is a path."""
