@@ -34,8 +34,9 @@ _TOOL_READ = re.compile(
     r"|(^|/)pyproject\.toml$|(^|/)(chart|values)[\w.-]*\.ya?ml$"
 )
 
-#: relpath -> (content sha256, digest of the words looked for, the words found)
-Mentions = dict[str, tuple[str, str, tuple[str, ...]]]
+#: (digest of the words looked for, relpath -> (content sha256, the words it holds))
+Mentions = tuple[str, dict[str, tuple[str, tuple[str, ...]]]]
+_NONE: Mentions = ("", {})
 
 
 def demote_unnamed_configs(
@@ -50,7 +51,7 @@ def demote_unnamed_configs(
     configs = sorted({r.file for r in found if r.model and r.confidence != "low"
                       and _may_be_unread(r.file)})  # fmt: skip
     if not configs:
-        return found, {}
+        return found, _NONE
     code_tops = {p.split("/", 1)[0] for p in shas if p.endswith(".py") and "/" in p}
     words = {config: _names_of(config, code_tops) for config in configs}
     wanted = sorted(set().union(*words.values()))
@@ -58,15 +59,13 @@ def demote_unnamed_configs(
         rb"(?<![\w-])(?:" + b"|".join(re.escape(w.encode()) for w in wanted) + rb")(?![\w-])"
     )
     key = hashlib.sha256("\0".join(wanted).encode()).hexdigest()
-    seen: Mentions = {}
+    known = mentions[1] if mentions[0] == key else {}
+    seen: dict[str, tuple[str, tuple[str, ...]]] = {}
     holders: dict[str, set[str]] = {}
     for relpath, sha in shas.items():
-        old = mentions.get(relpath)
-        if old is not None and old[0] == sha and old[1] == key:
-            held = old[2]
-        else:
-            held = _held(pattern, relpath, read)
-        seen[relpath] = (sha, key, held)
+        old = known.get(relpath)
+        held = old[1] if old is not None and old[0] == sha else _held(pattern, relpath, read)
+        seen[relpath] = (sha, held)
         for word in held:
             holders.setdefault(word, set()).add(relpath)
     unnamed = {
@@ -77,7 +76,7 @@ def demote_unnamed_configs(
         replace(r, confidence="low") if r.file in unnamed and r.confidence != "low" else r
         for r in found
     ]
-    return demoted, seen
+    return demoted, (key, seen)
 
 
 def _may_be_unread(relpath: str) -> bool:
@@ -109,9 +108,8 @@ def _held(
 
 def load_mentions(value: Any) -> Mentions:
     """The ``Mentions`` kept in the scan cache, or none when they do not have that shape."""
-    if not isinstance(value, dict):
-        return {}
     try:
-        return {str(k): (str(v[0]), str(v[1]), tuple(v[2])) for k, v in value.items()}
-    except (TypeError, ValueError, IndexError):
-        return {}
+        key, files = value
+        return str(key), {str(k): (str(v[0]), tuple(v[1])) for k, v in files.items()}
+    except (TypeError, ValueError, IndexError, AttributeError):
+        return _NONE

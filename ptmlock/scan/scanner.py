@@ -146,7 +146,7 @@ def scan_files(
     found, _links, _copies = link_project(entries, load, shallow)
     shas = dict.fromkeys(files, "")
     found, _named = demote_unnamed_configs(
-        found, shas, lambda r: files[r].encode("utf-8", "surrogateescape"), {}
+        found, shas, lambda r: files[r].encode("utf-8", "surrogateescape"), ("", {})
     )
     return sorted({_labelled(ref) for ref in found}, key=_order)
 

@@ -333,7 +333,7 @@ def test_only_files_that_changed_are_searched_again(tmp_path: Path) -> None:
         reads.append(path)
         return texts[path]
 
-    out, held = demote_unnamed_configs(refs, shas, read, {})
+    out, held = demote_unnamed_configs(refs, shas, read, ("", {}))
     assert out[0].confidence == "low" and sorted(reads) == sorted(texts)
     reads.clear()
     texts["app.py"] = b"CONFIG = 'vendor/x/configs/a.yaml'\n"
