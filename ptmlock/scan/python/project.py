@@ -102,27 +102,28 @@ class Tracker:
     """Records what the linking of each module reads, so its result can be kept until one of
     those inputs changes (nested: a memoized search's reads are added wherever it is reused)."""
 
-    __slots__ = ("_stack",)
+    __slots__ = ("_stack", "modules_now")
 
     def __init__(self) -> None:
         self._stack: list[Reads] = []
+        # the innermost recording's module set, None when nothing records (read on every
+        # summary access: millions of times in a large project)
+        self.modules_now: set[str] | None = None
 
     def begin(self) -> None:
         self._stack.append(Reads())
+        self.modules_now = self._stack[-1].modules
 
     def end(self) -> Reads:
         reads = self._stack.pop()
         if self._stack:
             self._stack[-1].add(reads)
+        self.modules_now = self._stack[-1].modules if self._stack else None
         return reads
 
     def add(self, reads: Reads) -> None:
         if self._stack:
             self._stack[-1].add(reads)
-
-    def module(self, relpath: str) -> None:
-        if self._stack:
-            self._stack[-1].modules.add(relpath)
 
     def name(self, name: str) -> None:
         if self._stack:
@@ -147,8 +148,8 @@ class Module:
 
     @property
     def summary(self) -> Summary:
-        if self._tracker is not None:
-            self._tracker.module(self.relpath)
+        if self._tracker is not None and (now := self._tracker.modules_now) is not None:
+            now.add(self.relpath)
         if not self._loaded:
             self._summary, self._loaded = self._load(self.relpath), True
         return self._summary if self._summary is not None else _EMPTY
@@ -189,8 +190,8 @@ class Module:
     def imported(self, name: str) -> str | None:
         """The dotted name a local name is imported as, if it is (from the index, which holds
         the summary's imports: asking loads no summary, and still counts as reading it)."""
-        if self._tracker is not None:
-            self._tracker.module(self.relpath)
+        if self._tracker is not None and (now := self._tracker.modules_now) is not None:
+            now.add(self.relpath)
         spec = self.index.imports.get(name)
         return self.absolute(*spec) if spec is not None else None
 
