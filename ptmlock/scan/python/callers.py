@@ -44,9 +44,7 @@ def find_callers(walk: Walk, module: Module, scope: int) -> list[Caller]:
             within = _subclass_modules(walk, names[0])
             callers = [c for c in callers if c.relpath in within]
         for caller in callers:
-            for call_scope, call, _guards in caller.summary.calls:
-                if last_name(call[2]) != search:
-                    continue
+            for call_scope, call, _guards in caller.calls_named(search):
                 objects = walk.objects(caller, call[2], Ctx(), 1)
                 matching = [o for o in objects if _is_call_of(o, module, scope, owner, constructor)]
                 if matching:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ptmlock.scan.python.ir import Scope, Summary
+from ptmlock.scan.python.ir import Scope, Summary, last_name
 
 __all__ = [
     "Index", "Module", "PythonProject", "Reads", "Tracker", "index_of", "module_names", "reaching",
@@ -145,6 +145,7 @@ class Module:
     _tracker: Tracker | None = None
     _summary: Summary | None = None
     _loaded: bool = False
+    _calls_by_name: dict[str, list[Any]] | None = None
 
     @property
     def summary(self) -> Summary:
@@ -153,6 +154,17 @@ class Module:
         if not self._loaded:
             self._summary, self._loaded = self._load(self.relpath), True
         return self._summary if self._summary is not None else _EMPTY
+
+    def calls_named(self, name: str) -> list[Any]:
+        """The module's calls (scope, call, guards) whose last name is ``name`` (the search
+        for a function's callers asks this of every module calling that name)."""
+        calls = self.summary.calls  # read through ``summary``: the linking's reads see it
+        if self._calls_by_name is None:
+            by_name: dict[str, list[Any]] = {}
+            for entry in calls:
+                by_name.setdefault(last_name(entry[1][2]) or "", []).append(entry)
+            self._calls_by_name = by_name
+        return self._calls_by_name.get(name, [])
 
     @property
     def package(self) -> str:
