@@ -12,6 +12,7 @@ with what was missed and what was extra.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -64,9 +65,14 @@ def evaluate(project: Path, cache_dir: Path) -> Outcome:
         outcome.expected.add(key)
         details[key] = (item.get("hub", "huggingface"), item.get("revision"))
     outcome.expected |= {(u["file"], u["line"], None) for u in expected.get("unresolved", [])}
-    config = load_config(project)
+    # scanned as a copy outside this repository: each project stands for one of its own, where
+    # the files its .gitignore names are untracked (here git tracks them, so the scan would keep
+    # them, as it keeps any tracked file)
+    copy = cache_dir.parent / "projects" / project.name
+    shutil.copytree(project, copy, symlinks=True, dirs_exist_ok=True)
+    config = load_config(copy)
     config = replace(config, exclude=(*config.exclude, "/expected.json"))  # the answers
-    result = scan(project, config=config, cache_dir=cache_dir, jobs=1)
+    result = scan(copy, config=config, cache_dir=cache_dir, jobs=1)
     for ref in result.references:
         places = {(ref.file, ref.line, ref.model)} | {
             (*_place(hop), ref.model) for hop in ref.chain
