@@ -6,9 +6,9 @@ vendored library's own config that the project never loads (a copied model repo'
 holds, as a whole word, its file name (``train_x4plus.yml``), its stem (a Hydra or OmegaConf
 choice: ``solver=musicgen/musicgen_base_32khz``, ``--preset anime``) or its folder's path from
 the project root (``os.listdir("presets")``), or its top-level folder when no code lives there
-(``config_path="../config"``). Files at the root and
-the files tools read by their own rules (compose files, ``cog.yaml``, CI workflows) are always
-read. The models of an unnamed config stay in the scan, at ``low``: listed, never locked.
+(``config_path="../config"``). Files at the root and the files tools read by their own rules
+(compose files, ``cog.yaml``, CI workflows) are always read. The models of an unnamed config stay
+in the scan, at ``low``: listed, never locked.
 
 Searching every file's text costs a read of the tree, so the words each file holds are kept per
 content hash and per set of words looked for (``Mentions``): after one edit, only that file is
