@@ -173,7 +173,7 @@ def _kept_entry_drift(old: LockedModel, request: ModelRequest, family: str | Non
         ("used_by", request.used_by),
         ("loaders", request.loaders),
         ("group", request.group),
-        ("folder", request.folder if old.hub == "url" else old.folder),
+        ("folder", request.folder),
     ):
         was = getattr(old, name)
         if was != new:

@@ -221,7 +221,7 @@ def _refresh(old: LockedModel, request: ModelRequest) -> LockedModel:
         loaders=request.loaders,
         group=request.group,
         required_by=request.required_by,
-        folder=request.folder if old.hub == "url" else old.folder,
+        folder=request.folder,
     )
 
 

@@ -153,9 +153,14 @@ def timm_model(value: object, facts: CallFacts) -> Target | None:
     if isinstance(value, str) and value.startswith(_HF_HUB_PREFIXES):
         return _strip_hf_hub(value, facts)
     if facts.extras.get("pretrained") is True and isinstance(value, str):
-        known = hub_repo("timm", value)
-        return hf_repo(known[0] if known else f"timm/{value}", facts)
+        return _timm_repo(value, facts)
     return None
+
+
+def _timm_repo(name: str, facts: CallFacts) -> Target | None:
+    """The Hub repo timm reads ``name``'s weights from (its default tag when untagged)."""
+    known = hub_repo("timm", name)
+    return hf_repo(known[0] if known else f"timm/{name}", facts)
 
 
 def facexlib_model(value: object, facts: CallFacts) -> Target | None:
@@ -181,8 +186,7 @@ def timm_pretrained_cfg(value: object, facts: CallFacts) -> Target | None:
         return None
     if not value.qualname.startswith("timm.") or not value.qualname.endswith("_cfgs"):
         return None
-    known = hub_repo("timm", value.key)
-    return hf_repo(known[0] if known else f"timm/{value.key}", facts)
+    return _timm_repo(value.key, facts)
 
 
 def open_clip_model(value: object, facts: CallFacts) -> Target | None:

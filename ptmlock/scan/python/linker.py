@@ -322,7 +322,7 @@ def _folder(facts: CallFacts, signature: Signature) -> str | None:
     value = facts.extras.get(signature.folder) if signature.folder else None
     if not isinstance(value, str) or value.strip().startswith(("/", "~", "\\")):
         return None
-    folder = value.strip().removeprefix("./").rstrip("/")
+    folder = value.strip().rstrip("/")
     while folder.startswith("./"):
         folder = folder[2:]
     return folder if safe_relpath(folder) else None
@@ -486,6 +486,7 @@ class _Site:
     ) -> list[Reference]:
         """References for each value the model argument takes (revision x file); unresolved
         ones where a value is lost, unless the same caller's branch resolves."""
+        folder = _folder(facts, self.signature)
         revisions: list[object] = self._first(None, self.signature.revision_kw, ctx) or [None]
         paths = self._file_paths(facts, ctx) if with_file else [None]
         refs: list[Reference] = []
@@ -511,7 +512,7 @@ class _Site:
                 continue
             branches.add(_branch_of(value))
             for revision, path in itertools.product(revisions, paths):
-                refs += self._placed(value, target, revision, path, _folder(facts, self.signature))
+                refs += self._placed(value, target, revision, path, folder)
         for value in lost:
             if _branch_of(value) in branches or (refs and _branch_of(value) is None):
                 continue
