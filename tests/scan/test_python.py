@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+import marshal
+
 import pytest
 
 from ptmlock.models import Reference
 from ptmlock.scan.detectors.python import PythonDetector
+from ptmlock.scan.python.ir import Summary
+from ptmlock.scan.python.lower import lower_module
 from tests.scan.helpers import scan_text
 
 
@@ -457,3 +462,17 @@ def test_detector_handles_python_files_only() -> None:
     assert [r.model for r in find("import whisper\nwhisper.load_model('tiny')\n")] == [
         "whisper/tiny"
     ]
+
+
+def test_a_summary_shares_each_repeated_expression_and_line_number() -> None:
+    """The same expression written twice in a module is one object in its summary, and each
+    line number one int, also after the cache's marshal (loaded summaries are most of a large
+    scan's memory)."""
+    source = "\n" * 300 + "a = f(x.y)\nb = f(x.y); c = f(x.y)\n"
+    summary = lower_module(ast.parse(source), frozenset())
+    loaded = Summary.load(marshal.loads(marshal.dumps(summary.dump())))
+    assert loaded is not None
+    a, b, c = (loaded.scopes[0]["bind"][name][0][2] for name in ("a", "b", "c"))
+    assert b == c and b is c  # one line, one expression, one object
+    assert a[2] != b[2]  # ``f`` on two lines: two expressions
+    assert a[1] == 301 and a[1] is a[2][1]  # the call and its callee share the line's int

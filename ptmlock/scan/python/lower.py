@@ -65,6 +65,10 @@ class _Lowering:
         self.table_ids: list[int] = []  # the dict/list literals around the expression lowered
         self.table_count = 0
         self.depth = 0
+        # one object per distinct expression and line number of the module: a summary loaded
+        # for linking shares them (marshal keeps the sharing), where each would be its own copy
+        self.shared: dict[Expr, Expr] = {}
+        self.lines: dict[int, int] = {}
 
     # -- scopes -------------------------------------------------------------------------------
     def new_scope(self, kind: str, name: str, parent: int | None, line: int) -> int:
@@ -266,12 +270,19 @@ class _Lowering:
         try:
             if self.depth > MAX_NESTING:
                 return ("u", getattr(node, "lineno", 0), "nested")
-            return self._expr(node, scope)
+            lowered = self._expr(node, scope)
         finally:
             self.depth -= 1
+        try:
+            return self.shared.setdefault(lowered, lowered)
+        except TypeError:  # a constant that does not hash
+            return lowered
+
+    def line(self, number: int) -> int:
+        return self.lines.setdefault(number, number)
 
     def _expr(self, node: ast.expr, scope: int) -> Expr:
-        line = node.lineno
+        line = self.line(node.lineno)
         if isinstance(node, ast.Constant):
             value = node.value
             if isinstance(value, str) and value.startswith(("http://", "https://")):
@@ -364,7 +375,7 @@ class _Lowering:
 
     def element(self, node: ast.expr, scope: int) -> Expr:
         if isinstance(node, ast.Starred):
-            return ("*", node.lineno, self.expr(node.value, scope))
+            return ("*", self.line(node.lineno), self.expr(node.value, scope))
         return self.expr(node, scope)
 
     def fpart(self, node: ast.expr, scope: int) -> Expr:
@@ -373,14 +384,14 @@ class _Lowering:
             text = "".join(
                 str(v.value) if isinstance(v, ast.Constant) else "{" for v in spec.values
             ) if isinstance(spec, ast.JoinedStr) else ""  # fmt: skip
-            return ("v", node.lineno, self.expr(node.value, scope), text)
+            return ("v", self.line(node.lineno), self.expr(node.value, scope), text)
         return self.expr(node, scope)
 
     def call(self, node: ast.Call, scope: int) -> Expr:
         func = self.expr(node.func, scope)
         args = tuple(self.element(a, scope) for a in node.args)
         kwargs = tuple((kw.arg, self.expr(kw.value, scope)) for kw in node.keywords)
-        call: Expr = ("k", node.lineno, func, args, kwargs)
+        call: Expr = ("k", self.line(node.lineno), func, args, kwargs)
         if self.wanted(func):
             self.summary.calls.append((scope, call, tuple(self.guards)))
             name = last_name(func)
@@ -426,13 +437,13 @@ class _Lowering:
             for generator in node.generators:
                 iterable = self.expr(generator.iter, scope)
                 for name, path in _target_names(generator.target):
-                    variables[name] = ("lv", node.lineno, iterable, path)
+                    variables[name] = ("lv", self.line(node.lineno), iterable, path)
                 for condition in generator.ifs:
                     self.expr(condition, scope)
             if isinstance(node, ast.DictComp):
                 key, value = self.expr(node.key, scope), self.expr(node.value, scope)
-                return ("dg", node.lineno, key, value)
-            return ("g", node.lineno, self.expr(node.elt, scope))
+                return ("dg", self.line(node.lineno), key, value)
+            return ("g", self.line(node.lineno), self.expr(node.elt, scope))
         finally:
             self.comp.pop()
 
@@ -440,7 +451,7 @@ class _Lowering:
         inner = self.new_scope("lambda", "lambda", scope, node.lineno)
         self.params(node.args, inner, scope)
         self.summary.scopes[inner]["returns"].append(self.expr(node.body, inner))
-        return ("lam", node.lineno, inner)
+        return ("lam", self.line(node.lineno), inner)
 
     def function_scope(self, scope: int) -> int:
         """Where a walrus binds: the nearest function or module scope."""
