@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from ptmlock.errors import ConfigError
 from ptmlock.models import Reference, Skipped
 from ptmlock.project_config import DeclaredModel, ProjectConfig
 from ptmlock.scan import scan
@@ -513,3 +515,16 @@ def test_references_at_one_site_print_in_one_order_whatever_order_they_came_in()
     ]
     orders = {tuple(sorted(p, key=_order)) for p in itertools.permutations(refs)}
     assert len(orders) == 1
+
+
+def test_a_scan_leaves_the_cycle_collector_as_it_found_it(tmp_path: Path) -> None:
+    """The scan pauses Python's cycle collector (its passes over the summaries cost half a
+    relink) and turns it back on afterwards, also when the scan fails."""
+    (tmp_path / "app.py").write_text('AutoModel.from_pretrained("org/model")\n')
+    assert gc.isenabled()
+    scan(tmp_path, cache=False)
+    assert gc.isenabled()
+    (tmp_path / "pyproject.toml").write_text("[tool.ptmlock]\nexclude = 3\n")
+    with pytest.raises(ConfigError):
+        scan(tmp_path, cache=False)
+    assert gc.isenabled()
