@@ -20,6 +20,7 @@ import pytest
 
 from ptmlock.project_config import load_config
 from ptmlock.scan import scan
+from ptmlock.scan.python import project as python_project
 
 CORPUS = Path(__file__).parent / "corpus"
 MIN_RECALL = 0.95
@@ -124,3 +125,28 @@ def test_corpus_expected_file_is_well_formed(project: Path) -> None:
         assert isinstance(item["line"], int) and item["model"], item
     for item in expected.get("unresolved", []):
         assert (project / item["file"]).is_file(), item
+
+
+def test_corpus_scans_the_same_when_every_summary_is_dropped_after_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The linker keeps a bounded set of summaries loaded (``project.Resident``): with room for
+    one, every walk that comes back to a module loads it again, and finds the same."""
+    kept = {}
+    for project in projects():
+        copy = tmp_path / project.name
+        shutil.copytree(project, copy, symlinks=True)
+        kept[project.name] = scan(copy, cache=False, jobs=1).references
+    monkeypatch.setattr(python_project, "RESIDENT_BYTES", 1)
+    reloads = 0
+    unload = python_project.Module.unload
+
+    def counted(module: python_project.Module) -> None:
+        nonlocal reloads
+        reloads += 1
+        unload(module)
+
+    monkeypatch.setattr(python_project.Module, "unload", counted)
+    for project in projects():
+        assert scan(tmp_path / project.name, cache=False, jobs=1).references == kept[project.name]
+    assert reloads >= 50  # the bound was in force

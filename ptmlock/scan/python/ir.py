@@ -67,19 +67,21 @@ class Summary:
     # (line, ``org/name``-shaped string, table: 0 none, > 0 a list literal, < 0 a dict literal)
     strings: list[tuple[int, str, int]] = field(default_factory=list)
     comment_urls: list[tuple[int, str]] = field(default_factory=list)  # URLs in comments
+    size: int = 0  # bytes marshalled, when loaded from them (not itself dumped)
 
     def dump(self) -> tuple[Any, ...]:
         return (FORMAT, self.scopes, self.imports, self.star_imports, self.calls, self.options,
                 self.called, self.urls, self.strings, self.comment_urls)  # fmt: skip
 
     @classmethod
-    def load(cls, data: tuple[Any, ...]) -> Summary | None:
-        """A summary from ``dump()``'s tuple, or None when it is of another format."""
+    def load(cls, data: tuple[Any, ...], size: int = 0) -> Summary | None:
+        """A summary from ``dump()``'s tuple (``size``: its marshalled bytes), or None when it
+        is of another format."""
         if not data or data[0] != FORMAT:
             return None
         scopes, imports, stars, calls, options, called, urls, strings, comments = data[1:]
         return cls(scopes, imports, [tuple(s) for s in stars], calls, options, called, urls,
-                   strings, comments)  # fmt: skip
+                   strings, comments, size)  # fmt: skip
 
 
 def last_name(func: Expr) -> str | None:
