@@ -35,6 +35,7 @@ from ptmlock.scan.mentions import demote_unnamed_configs, load_mentions
 from ptmlock.scan.python.ir import Summary
 from ptmlock.scan.python.linker import Links, ModuleLink
 from ptmlock.scan.python.project import Index, index_of
+from ptmlock.scan.urls import names_data
 from ptmlock.scan.walk import walk_project
 
 __all__ = ["default_cache_dir", "scan", "scan_files"]
@@ -405,7 +406,15 @@ def _finish(found: Iterable[Reference], config: ProjectConfig, root: Path) -> tu
 
 
 def _labelled(ref: Reference) -> Reference:
-    return _in_docs(_with_family(ref))
+    return _as_data(_in_docs(_with_family(ref)))
+
+
+def _as_data(ref: Reference) -> Reference:
+    """A checkpoint-format file whose name says ground-truth data is listed, never locked: a
+    project's download table holds training data beside its weights."""
+    if ref.hub == "url" and ref.model and ref.confidence != "low" and names_data(ref.model):
+        return replace(ref, confidence="low")
+    return ref
 
 
 def _declared(config: ProjectConfig, root: Path) -> list[Reference]:

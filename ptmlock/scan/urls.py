@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from ptmlock import gdrive
 from ptmlock.scan.families import is_legacy_canonical
 
-__all__ = ["HF_HOSTS", "HF_RESERVED", "UrlModel", "model_url", "prefixed_id"]
+__all__ = ["HF_HOSTS", "HF_RESERVED", "UrlModel", "model_url", "names_data", "prefixed_id"]
 
 HF_HOSTS = frozenset({"huggingface.co", "www.huggingface.co", "hf.co"})
 # first path segments of huggingface.co pages that are not models
@@ -49,6 +49,10 @@ NOT_MODEL_SUFFIXES = (
     ".dmg", ".deb", ".rpm", ".apk", ".sh", ".ps1", ".bat", ".msi", ".ttf", ".otf", ".woff",
 )  # fmt: skip
 _ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".7z", ".gz")
+# words of a file name that say it holds data for training or evaluation, saved in a checkpoint
+# format (``latent_gt_code1024.pth``: precomputed ground-truth codes), not weights
+DATA_WORDS = frozenset({"gt", "groundtruth"})
+_NAME_WORDS = re.compile(r"[^a-z0-9]+")
 _HASHED_NAME = re.compile(r"[-_][0-9a-f]{6,64}(?:\.[a-z0-9]+)+$")
 # hosts (or path markers) where a checkpoint file is a published model
 _MODEL_HOSTS = (
@@ -99,6 +103,12 @@ def model_url(url: str, *, downloaded: bool = False) -> UrlModel | None:
     if name.endswith(_ARCHIVES):  # tools and datasets ship as archives too
         return UrlModel("url", clean) if _HASHED_NAME.search(name) else None
     return UrlModel("url", clean) if downloaded and "." in name else None
+
+
+def names_data(url: str) -> bool:
+    """Whether the file ``url`` names says it is ground-truth data (``DATA_WORDS``)."""
+    name = urlsplit(url).path.rsplit("/", 1)[-1].lower()
+    return not DATA_WORDS.isdisjoint(_NAME_WORDS.split(name))
 
 
 def _hub_url(path: str) -> UrlModel | None:

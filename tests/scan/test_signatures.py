@@ -252,3 +252,22 @@ def test_a_download_call_records_the_folder_it_saves_into() -> None:
     assert [(r.line, r.folder) for r in refs] == [
         (4, "weights/a"), (5, None), (6, None), (7, None), (8, "gfpgan/weights"), (9, None),
     ]  # fmt: skip
+
+
+def test_a_download_table_lists_ground_truth_data_at_low_confidence() -> None:
+    """A project's download table holds training data saved as ``.pth`` beside its weights:
+    a file named as ground truth is listed, never locked; the weights beside it are."""
+    base = "https://github.com/o/r/releases/download/v1"
+    refs = scan_text(
+        "download.py",
+        "from basicsr.utils.download_util import load_file_from_url\n"
+        f"URLS = {{'vqgan.pth': '{base}/vqgan_code1024.pth',\n"
+        f"        'latent.pth': '{base}/latent_gt_code1024.pth',\n"
+        f"        'gt.pth': '{base}/val-GT.pth'}}\n"
+        "for name, url in URLS.items():\n"
+        "    load_file_from_url(url, model_dir='weights')\n",
+        dedent=False,
+    )
+    assert {(r.model.rsplit("/", 1)[-1], r.confidence) for r in refs if r.model} == {
+        ("vqgan_code1024.pth", "medium"), ("latent_gt_code1024.pth", "low"), ("val-GT.pth", "low"),
+    }  # fmt: skip
