@@ -55,10 +55,14 @@ def link_project(
     project = _project(files, load)
     copies = unused_copies(files, project, load)
     if copies:
+        project.resident.release()
         files = {r: f for r, f in files.items() if not any(r.startswith(c + "/") for c in copies)}
         project = _project(files, load)
     skipped = [Skipped(path=f"{folder}/", reason=why) for folder, why in sorted(copies.items())]
-    linked, links = link_python(project, directories, keys, previous)
+    try:
+        linked, links = link_python(project, directories, keys, previous)
+    finally:
+        project.resident.release()
     found = list(linked.references)
     for entry in files.values():
         found += entry.facts.references

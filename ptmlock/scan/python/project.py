@@ -164,6 +164,14 @@ class Resident:
     def touch(self, module: Module) -> None:
         self._loaded.move_to_end(module)
 
+    def release(self) -> None:
+        """Unload every summary: each module refers to this set and it to them, so without
+        this the whole project would wait for the cycle collector to be freed."""
+        for module in self._loaded:
+            module.unload()
+        self._loaded.clear()
+        self._total = 0
+
 
 @dataclass(eq=False, slots=True)
 class Module:
