@@ -82,7 +82,7 @@ def _return_freed_memory() -> None:
     allocator, holding the summaries, never reuses."""
     try:
         trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # no glibc; Windows has no CDLL(None)
         return
     trim(0)
 

@@ -12,6 +12,7 @@ import yaml
 
 from ptmlock.scan.python import walk
 from ptmlock.scan.python.values import MAX_STEPS
+from tests.helpers import record_calls
 from tests.scan.helpers import scan_text
 
 YAML = Path(yaml.__file__).parent
@@ -22,15 +23,7 @@ def test_real_parser_module_costs_a_bounded_number_of_steps(
     module: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """PyYAML's constructor once took minutes: calls met inside a walk reset its budget."""
-    steps = 0
-    tick = walk.Walker.tick
-
-    def counting(self: walk.Walker) -> None:
-        nonlocal steps
-        steps += 1
-        tick(self)
-
-    monkeypatch.setattr(walk.Walker, "tick", counting)
+    steps = record_calls(monkeypatch, walk.Walker, "tick")
     path = YAML / f"{module}.py"
     assert scan_text(path.name, path.read_text(), dedent=False) == []
-    assert steps <= 2 * MAX_STEPS
+    assert len(steps) <= 2 * MAX_STEPS
