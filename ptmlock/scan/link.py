@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ptmlock.models import Reference, Skipped
 from ptmlock.scan.detectors.interface import Candidate, FileFacts
@@ -26,7 +26,8 @@ from ptmlock.scan.detectors.shapes import (
 from ptmlock.scan.python.ir import Summary
 from ptmlock.scan.python.linker import Links, link_python
 from ptmlock.scan.python.project import Index, PythonProject
-from ptmlock.scan.transforms import ollama_id
+from ptmlock.scan.signatures import match_signature
+from ptmlock.scan.transforms import CallFacts, ollama_id
 from ptmlock.scan.vendored import unused_copies
 
 __all__ = ["FileEntry", "link_project"]
@@ -70,8 +71,15 @@ def link_project(
     options = {normalize_key(o.lstrip("-")) for o in linked.options}
     env = set(linked.env)
     placed = {(r.file, r.line, r.model) for r in found}
+    loaders: dict[str, list[str]] = defaultdict(list)
+    for flag, qualname in linked.loaders:
+        loaders[normalize_key(flag.lstrip("-"))].append(qualname)
     for entry in files.values():
         accepted = [c for c in entry.facts.candidates if _accepted(c, env, options, known)]
+        for c in entry.facts.candidates:
+            named = _library_name(c, loaders, directories) if c.kind == "named-flag" else None
+            if named is not None:
+                accepted.append(replace(c, reference=named))
         groups = {c.group for c in accepted if c.kind == "mention" and c.group}
         accepted += [
             c for c in entry.facts.candidates
@@ -163,11 +171,44 @@ def _named_reference(relpath: str, line: int, model: str, in_table: bool) -> Ref
     )  # fmt: skip
 
 
+def _library_name(
+    candidate: Candidate, loaders: Mapping[str, list[str]], directories: frozenset[str]
+) -> Reference | None:
+    """``--model large-v2`` on a command line, when the option reaches a loader (through its
+    default or choices) whose own names map ``large-v2`` to a model
+    (``Systran/faster-whisper-large-v2``); the first such loader decides."""
+    ref = candidate.reference
+    for qualname in sorted(loaders.get(candidate.name, ())):
+        signature = match_signature(qualname)
+        if signature is None or ref.model is None:
+            continue
+        api = qualname.replace("()", "")
+        facts = CallFacts(qualname=api, extras={}, directories=directories)
+        target = signature.transform(ref.model, facts)
+        if target is None or (target.hub == "huggingface" and "/" not in target.model):
+            continue  # the loader does not know the name: a folder, a key, a bare guess
+        return replace(
+            ref,
+            hub=target.hub,
+            model=target.model,
+            revision=target.revision,
+            files=target.files,
+            library=target.library or signature.library,
+            chain=(
+                f"{ref.file}:{ref.line} {ref.api.removeprefix('cli:')} {ref.model}: "
+                f"the option reaches {api}(), whose name it is",
+            ),
+        )
+    return None
+
+
 def _accepted(candidate: Candidate, env: set[str], options: set[str], known: set[str]) -> bool:
     if candidate.kind == "env":  # not an API provider's model, whatever the code does with it
         return candidate.name in env and not is_api_key(normalize_key(candidate.name))
     if candidate.kind == "flag":
         return candidate.name in options
+    if candidate.kind == "named-flag":
+        return False  # decided by the loader's names (``_library_name``)
     return candidate.name.lower() in known
 
 

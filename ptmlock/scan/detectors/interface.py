@@ -20,7 +20,7 @@ from ptmlock.scan.python.ir import Summary
 
 __all__ = ["Candidate", "Detector", "FileFacts"]
 
-CandidateKind = Literal["env", "flag", "mention"]
+CandidateKind = Literal["env", "flag", "named-flag", "mention"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -29,6 +29,8 @@ class Candidate:
 
     - ``env``: ``name=value`` sets an environment variable (``.env``, compose, ``ENV``);
     - ``flag``: ``--name value`` on a command line that runs the project's code;
+    - ``named-flag``: ``--model large-v2``, a value that is no Hub id: a model when the option
+      reaches a loader whose own names include it (the reference's ``model`` holds the value);
     - ``mention``: a model-shaped id in prose, a model when the project uses it elsewhere.
     The ``reference`` is what it becomes when it is one.
     """

@@ -321,10 +321,28 @@ def _flags(relpath: str, line: _Line, argv: list[str], scope: dict[str, str]) ->
             continue
         named = _positional_model(relpath, line, f"cli:{flag}", value, scope)
         if is_model_key(key) or key in _MODEL_FLAGS:
-            found += named
+            found += named or _library_named(relpath, line, flag, key, value, scope)
         else:
             found += [Candidate(kind="flag", name=key, reference=r) for r in named]
     return found
+
+
+# a library's own model name (``large-v2``, ``base.en``, ``vit_b_16``): no path, URL or number
+_LIBRARY_NAME = re.compile(r"[A-Za-z][\w.-]{0,95}")
+
+
+def _library_named(
+    relpath: str, line: _Line, flag: str, key: str, raw: str, scope: dict[str, str]
+) -> list[Found]:
+    """``--model large-v2``: phase 2 asks the loader that option reaches for its name."""
+    value, how = _expand(raw, scope)
+    if not _LIBRARY_NAME.fullmatch(value):
+        return []
+    reference = Reference(
+        file=relpath, line=line.line_of(raw), hub="other", model=value, api=f"cli:{flag}",
+        how=how if how != "literal" else "config", confidence="medium",
+    )  # fmt: skip
+    return [Candidate(kind="named-flag", name=key, reference=reference)]
 
 
 def _positional_model(

@@ -59,6 +59,9 @@ class Linked:
     env: frozenset[str]  # environment variables whose value reaches a loader
     options: frozenset[str]  # command-line flags whose value reaches a loader
     models: frozenset[str]  # every model id the code resolves
+    # (flag, loader qualname) for each option whose default or choice a loader resolved: what
+    # a command line's ``--model large-v2`` means is that loader's name for it
+    loaders: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +129,11 @@ def link_python(
         references=tuple(refs),
         env=frozenset(notes.get("env", ())),
         options=frozenset(notes.get("option", ())),
+        loaders=frozenset(
+            (flag, loader)
+            for flag, _, loader in (n.partition("\t") for n in notes.get("option-loader", ()))
+            if loader
+        ),
         models=frozenset(r.model for r in refs if r.model),
     )
     return linked, Links(context, links, files)
@@ -511,6 +519,7 @@ class _Site:
             if target is None:
                 continue
             branches.add(_branch_of(value))
+            self._note_options(value)
             for revision, path in itertools.product(revisions, paths):
                 refs += self._placed(value, target, revision, path, folder)
         for value in lost:
@@ -532,6 +541,14 @@ class _Site:
 
     def _chain(self, value: Value) -> tuple[str, ...]:
         return (*(str(h) for h in value.hops), f"{self.module.relpath}:{self.call[1]} {self.api}()")
+
+    def _note_options(self, value: Value) -> None:
+        """Record the command-line options the value came through (``default of --model``)
+        as reaching this loader (``Linked.loaders``)."""
+        for hop in value.hops:
+            flag = hop.what.removeprefix("default of ").removeprefix("a choice of ")
+            if flag != hop.what and flag.startswith("-"):
+                self.walker.note("option-loader", f"{flag}\t{self.qualname}")
 
     def _placed(
         self, value: Value, target: Target, revision: object, path: object, folder: str | None
