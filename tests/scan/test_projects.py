@@ -193,3 +193,49 @@ def test_an_untagged_block_that_is_not_python_is_not_reported_broken(tmp_path: P
     (tmp_path / "README.md").write_text(page)
     skipped = [(s.path, s.reason) for s in scan(tmp_path, cache=False, jobs=1).skipped]
     assert skipped == [("README.md", "code at line 8 is not valid Python")]
+
+
+def test_a_command_line_names_a_model_by_the_name_its_loader_gives_it() -> None:
+    """``tool audio.wav --model large-v2`` in a README, a script or a code span: the project's
+    ``--model`` reaches faster-whisper, whose table maps ``large-v2`` to its Hub repo. Flags that
+    reach no loader, and names the loader's table does not know, are not models."""
+    refs = scan_project(
+        {
+            "tool/__main__.py": """\
+                import argparse
+                from faster_whisper import WhisperModel
+                parser = argparse.ArgumentParser()
+                parser.add_argument("--model", default="small")
+                parser.add_argument("--model_size", default="small")
+                args = parser.parse_args()
+                WhisperModel(args.model)
+            """,
+            "README.md": """\
+                # tool (https://example.org/tool)
+
+                    tool audio.wav --model large-v2 --model_size large-v3
+
+                ```sh
+                tool audio.wav --model base.en
+                ```
+
+                Use a smaller model, `--model tiny`, or your own `--model my-finetune`.
+
+                - a list item
+
+                    its continuation --model medium
+                ### French
+                    tool fr.wav --model large
+            """,
+            "run.sh": "python -m tool a.wav --model distil-large-v3 --batch 4\n",
+        }
+    )
+    found = {(r.file, r.line, r.model, r.confidence) for r in refs if r.api == "cli:--model"}
+    assert found == {
+        ("README.md", 3, "Systran/faster-whisper-large-v2", "low"),
+        ("README.md", 6, "Systran/faster-whisper-base.en", "low"),
+        ("README.md", 9, "Systran/faster-whisper-tiny", "low"),
+        ("README.md", 15, "Systran/faster-whisper-large-v3", "low"),
+        ("run.sh", 1, "Systran/faster-distil-whisper-large-v3", "medium"),
+    }
+    assert not [r for r in refs if r.api == "cli:--model_size"]

@@ -29,7 +29,10 @@ _SHELL_INFO = frozenset({"bash", "sh", "shell", "console", "zsh", "dockerfile", 
 _MENTION = re.compile(r"(?<![\w/.:@-])([A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95})(?![\w/@-])")
 _TAG_MENTION = re.compile(r"(?<![\w/.:@-])([a-z][a-z0-9._-]*:[a-z0-9][a-z0-9._-]*)(?![\w/@:-])")
 _ITEM = re.compile(r"\s*(\||[-*+]\s|\d+[.)]\s)")  # a table row or a list item
+_FLAG_SPAN = re.compile(r"(?:^|\s)--?\w[\w-]*[ =]\S")  # ``--model base`` in a code span
+_CODE_INDENT = re.compile(r"(?: {4}|\t)\s*\S")  # a line of an indented code block
 _CODE_SPAN = re.compile(r"`([^`\s]+)`")
+_COMMAND_SPAN = re.compile(r"`([^`]+)`")
 
 
 class MarkdownDetector(Detector):
@@ -49,6 +52,13 @@ class MarkdownDetector(Detector):
         group = 0  # the table or list the line belongs to, 0 outside one
         while index < len(lines):
             fence = _FENCE.match(lines[index])
+            indented = _indented_block(lines, index) if fence is None else 0
+            if indented:  # an indented code block: commands, as a shell block
+                block = [(n, lines[n - 1].strip()) for n in range(index + 1, indented + 1)]
+                facts = facts.merged(shell_references(relpath, block, dockerfile=False))
+                facts = facts.merged(_mentions(relpath, block))
+                group, index = 0, indented
+                continue
             if fence is None:
                 if _ITEM.match(lines[index]) is None:
                     group = 0
@@ -87,10 +97,14 @@ class MarkdownDetector(Detector):
 
 
 def _prose(relpath: str, number: int, text: str, group: int) -> FileFacts:
-    return FileFacts(
+    facts = FileFacts(
         references=tuple(_links(relpath, number, text)),
         candidates=_mentions(relpath, [(number, text)], group).candidates,
     )
+    # a command's flags written as code in a sentence: "use a smaller model `--model base`"
+    spans = _COMMAND_SPAN.findall(text)
+    commands = [(number, span) for span in spans if _FLAG_SPAN.search(span)]
+    return facts.merged(shell_references(relpath, commands)) if commands else facts
 
 
 def _mentions(relpath: str, lines: list[tuple[int, str]], group: int = 0) -> FileFacts:
@@ -125,6 +139,24 @@ def _front_matter_end(lines: list[str]) -> int:
     if lines and lines[0].strip() == "---":
         return next((i + 1 for i in range(1, len(lines)) if lines[i].strip() == "---"), 0)
     return 0
+
+
+def _indented_block(lines: list[str], start: int) -> int:
+    """The index after an indented code block starting at ``start`` (CommonMark: four spaces
+    or a tab, after a blank line, not inside a list), else 0."""
+    if not _CODE_INDENT.match(lines[start]) or (
+        start and lines[start - 1].strip() and not lines[start - 1].startswith("#")
+    ):
+        return 0  # not after a blank line or a heading: a paragraph's continuation
+    above = next((line for line in reversed(lines[:start]) if line.strip()), "")
+    if _ITEM.match(above) or _CODE_INDENT.match(above):
+        return 0  # a list item's continuation (or the item's own nested text)
+    end = start
+    while end < len(lines) and (_CODE_INDENT.match(lines[end]) or not lines[end].strip()):
+        end += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    return end
 
 
 def _fence_end(lines: list[str], start: int, fence: str) -> int:
