@@ -10,6 +10,7 @@ project uses that model. Last, a Hub-shaped id that names a folder of the projec
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -40,6 +41,9 @@ class FileEntry:
     facts: FileFacts
     index: Index | None
     shape: str | None = None  # digest of the summary and index: what the Python linker sees
+
+
+_WORD = re.compile(r"[-_.]")
 
 
 def link_project(
@@ -80,10 +84,14 @@ def link_project(
             named = _library_name(c, loaders, directories) if c.kind == "named-flag" else None
             if named is not None:
                 accepted.append(replace(c, reference=named))
-        groups = {c.group for c in accepted if c.kind == "mention" and c.group}
+        groups: dict[int, set[str]] = defaultdict(set)
+        for c in accepted:
+            if c.kind == "mention" and c.group:
+                groups[c.group].add(c.name)
         accepted += [
             c for c in entry.facts.candidates
-            if c.kind == "mention" and c.choice and c.group in groups
+            if c.kind == "mention" and c.group in groups and c.name not in groups[c.group]
+            and (c.choice or any(_variants(c.name, m) for m in groups[c.group]))
         ]  # fmt: skip
         for c in accepted:
             key = (c.reference.file, c.reference.line, c.reference.model)
@@ -200,6 +208,19 @@ def _library_name(
             ),
         )
     return None
+
+
+def _variants(one: str, other: str) -> bool:
+    """Two ids of one organisation and one model line (``facebook/magnet-small-10secs``
+    and ``facebook/magnet-medium-30secs``): the sizes a list offers beside the one loaded."""
+    org, _, name = one.lower().partition("/")
+    other_org, _, other_name = other.lower().partition("/")
+    line, other_line = _WORD.split(name, 1)[0], _WORD.split(other_name, 1)[0]
+    if not (name and other_name and name[-1].isalnum() and org == other_org and line):
+        return False  # ``musicgen-stereo-*`` is a family, not a model
+    if name.startswith(other_name) or other_name.startswith(name):
+        return False  # ``harrier-oss-v1`` beside ``harrier-oss-v1-0.6b``: one model, named short
+    return line == other_line
 
 
 def _accepted(candidate: Candidate, env: set[str], options: set[str], known: set[str]) -> bool:

@@ -108,3 +108,28 @@ def test_notebook_malformed_yields_nothing(text: str) -> None:
 def test_notebook_handles() -> None:
     assert NotebookDetector().handles("a/b.ipynb")
     assert not NotebookDetector().handles("a/b.py")
+
+
+def test_notebook_markdown_cells_are_read_as_a_readme_at_the_ipynb_lines() -> None:
+    """A Markdown cell offering the sizes of the model the code loads: each size of that model
+    line is listed (low confidence); a shortened name and a family wildcard are not models."""
+    text = notebook(
+        (
+            "markdown",
+            "# Demo\n"
+            "Pick a model:\n"
+            "1. facebook/magnet-small-10secs - 300M\n"
+            "2. facebook/magnet-medium-30secs - 1.5B\n"
+            "3. facebook/magnet-small - the family\n"
+            "4. facebook/musicgen-small - another model line\n"
+            "5. facebook/magnet-stereo- - all stereo sizes\n",
+        ),
+        ("code", "from audiocraft.models import MAGNeT\n"
+                 "model = MAGNeT.get_pretrained('facebook/magnet-small-10secs')\n"),
+    )  # fmt: skip
+    refs = detect("demo.ipynb", text)
+    docs = {(r.line, r.model, r.confidence) for r in refs if r.how == "doc"}
+    assert docs == {
+        (line_of(text, "magnet-small-10secs - 300M"), "facebook/magnet-small-10secs", "low"),
+        (line_of(text, "magnet-medium-30secs"), "facebook/magnet-medium-30secs", "low"),
+    }

@@ -16,10 +16,11 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ptmlock.scan.detectors.interface import Detector, FileFacts
+from ptmlock.scan.detectors.markdown import MarkdownDetector
 from ptmlock.scan.detectors.python import summarize_placed
 from ptmlock.scan.detectors.shell import shell_references
 
@@ -62,6 +63,8 @@ class NotebookDetector(Detector):
             shell, code = _split_cell(cell)
             facts = facts.merged(shell_references(relpath, shell))
             pieces += _pieces(code)
+        for cell in code_cells(notebook, text, kind="markdown"):
+            facts = facts.merged(_markdown(relpath, cell))
         if _is_python(notebook):
             facts = summarize_placed(relpath, pieces).merged(facts)
         return facts
@@ -74,8 +77,33 @@ def _pieces(code: list[tuple[int, str]]) -> list[tuple[int, str]]:
     return [(code[0][0], "\n".join(text for _, text in code))]
 
 
-def code_cells(notebook: dict[str, Any], text: str) -> list[Cell]:
-    """The notebook's code cells with their lines mapped to lines of ``text`` (the raw JSON)."""
+def _markdown(relpath: str, cell: Cell) -> FileFacts:
+    """A Markdown cell read as a README is (links, mentions, commands: all low confidence),
+    at the notebook's lines; its fenced Python is not part of the notebook's code."""
+    if not cell.lines:
+        return FileFacts()
+    read = MarkdownDetector().read(relpath, "\n".join(text for _, text in cell.lines))
+    where = [number for number, _ in cell.lines]
+
+    def at(line: int) -> int:
+        return where[min(max(line, 1), len(where)) - 1]
+
+    return FileFacts(
+        references=tuple(replace(r, line=at(r.line)) for r in read.references),
+        candidates=tuple(
+            replace(
+                c,
+                reference=replace(c.reference, line=at(c.reference.line)),
+                group=at(c.group) if c.group else 0,
+            )
+            for c in read.candidates
+        ),
+    )
+
+
+def code_cells(notebook: dict[str, Any], text: str, kind: str = "code") -> list[Cell]:
+    """The notebook's cells of ``kind`` (code, markdown) with their lines mapped to lines of
+    ``text`` (the raw JSON)."""
     raw_cells = notebook.get("cells")
     if raw_cells is None:  # nbformat 3
         worksheets = notebook.get("worksheets") or [{}]
@@ -87,7 +115,7 @@ def code_cells(notebook: dict[str, Any], text: str) -> list[Cell]:
         positions = [[]] * len(raw_cells)  # unusual layout: fall back to line 1
     cells = []
     for raw, lines_at in zip(raw_cells, positions, strict=True):
-        if isinstance(raw, dict) and raw.get("cell_type") == "code":
+        if isinstance(raw, dict) and raw.get("cell_type") == kind:
             source = raw.get("source", raw.get("input", ""))
             cells.append(Cell(tuple(_numbered(source, lines_at))))
     return cells
