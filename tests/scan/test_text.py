@@ -83,6 +83,25 @@ def test_shell_git_clone_wget_curl() -> None:
     ]
 
 
+def test_shell_a_download_left_in_a_comment_is_listed_at_low_confidence() -> None:
+    """``# git clone HUB`` and ``# wget FILE`` document a model the user may fetch: listed,
+    never locked; a comment that only links a page or a dataset is not a model."""
+    refs = shell(
+        "setup.sh",
+        """\
+        # git clone https://huggingface.co/org/big-model ~/big-model
+        # wget -nc https://github.com/o/r/releases/download/v1/landmarks.dat -O ./ckpt/landmarks.dat
+        # wget https://github.com/o/r/releases/download/v1/data.zip
+        # see https://huggingface.co/docs/hub for the docs
+        # python app.py --model_name_or_path org/other  (not a download)
+        """,
+    )
+    assert [(r.line, r.model, r.api, r.confidence) for r in refs] == [
+        (1, "org/big-model", "git clone", "low"),
+        (2, "https://github.com/o/r/releases/download/v1/landmarks.dat", "wget", "low"),
+    ]
+
+
 def test_shell_flags_continuations_and_serve() -> None:
     refs = shell(
         "train.sh",
@@ -240,3 +259,10 @@ def test_requirements_spacy_wheels() -> None:
     assert RequirementsDetector().handles("requirements/dev.txt")
     assert RequirementsDetector().handles("requirements-gpu.in")
     assert not RequirementsDetector().handles("notes.txt")
+
+
+def test_shell_a_tokenizer_path_flag_names_a_model() -> None:
+    """A tokenizer is downloaded from the Hub like weights: ``--tokenizer-path org/x`` names one
+    whatever program takes it."""
+    refs = shell("serve.sh", "python3 -m sglang.launch_server --tokenizer-path org/tok-hf\n")
+    assert [(r.model, r.api) for r in refs] == [("org/tok-hf", "cli:--tokenizer-path")]

@@ -27,8 +27,8 @@ _MODEL_KEYS = frozenset(
     {
         "model", "model_name", "model_id", "model_name_or_path", "pretrained_model_name_or_path",
         "pretrained_model", "base_model", "base_model_name_or_path", "checkpoint", "tokenizer",
-        "tokenizer_name", "tokenizer_name_or_path", "repo_id", "hub_model_id", "hf_model",
-        "models", "model_names", "model_ids", "checkpoints", "model_path", "model_base",
+        "tokenizer_name", "tokenizer_name_or_path", "tokenizer_path", "repo_id", "hub_model_id",
+        "hf_model", "models", "model_names", "model_ids", "checkpoints", "model_path", "model_base",
         "vision_tower", "text_encoder", "image_encoder", "backbone_name", "encoder_name",
         "pretrained_model_path", "pretrained_path", "ckpt", "ckpt_path", "checkpoint_path",
         "model_checkpoint", "embedding_model", "embedder", "reranker", "vae",

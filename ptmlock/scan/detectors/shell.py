@@ -111,9 +111,23 @@ def shell_references(
     )
 
 
+# commands a comment may hold that download a model (``# git clone https://huggingface.co/x/y``)
+_COMMENTED_DOWNLOADS = frozenset({"wget", "curl", "git", "hf", "huggingface-cli"})
+
+
 def _commented(relpath: str, line: _Line) -> list[Found]:
-    """``# wget URL``: a command left in a comment documents a model (low confidence)."""
+    """``# wget URL``, ``# git clone HUB_URL``: a download left in a comment documents a model
+    (low confidence: listed, never locked); else a checkpoint URL in the comment does."""
     found: list[Found] = []
+    for argv in _commands(line.text.lstrip().lstrip("#")):
+        if argv and argv[0].rsplit("/", 1)[-1] in _COMMENTED_DOWNLOADS:
+            found += [
+                replace(f, how="doc", confidence="low")
+                for f in _command(relpath, line, argv, {})
+                if isinstance(f, Reference) and f.model
+            ]
+    if found:
+        return found
     for match in URL.finditer(line.text):
         fields = classify_url(match.group(0))
         if fields is not None and (fields["hub"] == "url" or fields.get("files")):
