@@ -207,8 +207,10 @@ def test_a_command_line_names_a_model_by_the_name_its_loader_gives_it() -> None:
                 parser = argparse.ArgumentParser()
                 parser.add_argument("--model", default="small")
                 parser.add_argument("--model_size", default="small")
+                parser.add_argument("--asr_model", default=None)
                 args = parser.parse_args()
                 WhisperModel(args.model)
+                WhisperModel(args.asr_model)
             """,
             "README.md": """\
                 # tool (https://example.org/tool)
@@ -227,15 +229,21 @@ def test_a_command_line_names_a_model_by_the_name_its_loader_gives_it() -> None:
                 ### French
                     tool fr.wav --model large
             """,
-            "run.sh": "python -m tool a.wav --model distil-large-v3 --batch 4\n",
+            "run.sh": "python -m tool a.wav --model distil-large-v3 --batch 4\n"
+            "python -m tool a.wav --asr_model tiny.en\n",
         }
     )
-    found = {(r.file, r.line, r.model, r.confidence) for r in refs if r.api == "cli:--model"}
+    found = {
+        (r.file, r.line, r.model, r.confidence)
+        for r in refs
+        if r.api in ("cli:--model", "cli:--asr_model")
+    }
     assert found == {
         ("README.md", 3, "Systran/faster-whisper-large-v2", "low"),
         ("README.md", 6, "Systran/faster-whisper-base.en", "low"),
         ("README.md", 9, "Systran/faster-whisper-tiny", "low"),
         ("README.md", 15, "Systran/faster-whisper-large-v3", "low"),
         ("run.sh", 1, "Systran/faster-distil-whisper-large-v3", "medium"),
+        ("run.sh", 2, "Systran/faster-whisper-tiny.en", "medium"),  # its default is None
     }
     assert not [r for r in refs if r.api == "cli:--model_size"]

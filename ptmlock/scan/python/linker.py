@@ -501,6 +501,7 @@ class _Site:
         lost: list[Value] = []
         branches: set[tuple[str, int] | None] = set()
         for value in values:
+            self._note_options(value)  # also when its default is None: a command line sets it
             if value.local or (
                 value.reason is None and value.value is None and value.how == "literal"
             ):
@@ -519,7 +520,6 @@ class _Site:
             if target is None:
                 continue
             branches.add(_branch_of(value))
-            self._note_options(value)
             for revision, path in itertools.product(revisions, paths):
                 refs += self._placed(value, target, revision, path, folder)
         for value in lost:
