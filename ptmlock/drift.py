@@ -18,6 +18,7 @@ from ptmlock.hubs.interface import Hub
 from ptmlock.hubs.selection import recorded_selection
 from ptmlock.locking import request_key, requests_from_references, required_requests
 from ptmlock.models import Lock, LockedModel, ModelRequest, Reference
+from ptmlock.named import locked_id
 
 __all__ = ["Drift", "FieldChange", "code_drift", "lock_drift", "settle"]
 
@@ -99,7 +100,7 @@ def code_drift(
         for r in requests_from_references(references)
         if supports(r.hub, r.id)
     ]
-    families = {r.model: r.family for r in references if r.model and r.family}
+    families = {locked_id(r.model, r.library): r.family for r in references if r.model and r.family}
     entries = list(previous.models) if previous else []
     exact = {(m.hub, m.id, m.requested): m for m in entries}
     requests = _with_requirements(requests, entries)

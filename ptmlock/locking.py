@@ -19,6 +19,7 @@ from ptmlock.errors import RevisionNotFoundError
 from ptmlock.hubs.interface import Hub
 from ptmlock.hubs.selection import recorded_selection
 from ptmlock.models import Lock, LockedModel, ModelRequest, Reference, Requirement
+from ptmlock.named import locked_id
 
 __all__ = [
     "LockResult",
@@ -49,7 +50,7 @@ def requests_from_references(references: Iterable[Reference]) -> list[ModelReque
     grouped: dict[tuple[str, str, str | None], list[Reference]] = defaultdict(list)
     for ref in references:
         if ref.model is not None and ref.confidence != "low":
-            grouped[(ref.hub, ref.model, ref.revision)].append(ref)
+            grouped[(ref.hub, locked_id(ref.model, ref.library), ref.revision)].append(ref)
     requests = []
     for (hub, model, revision), refs in sorted(grouped.items(), key=lambda kv: _sort_key(kv[0])):
         groups = sorted({r.group for r in refs if r.group})
@@ -94,7 +95,7 @@ def lock_references(
         replace(r, patterns=(patterns or {}).get(r.id, ()))
         for r in requests_from_references(references)
     ]
-    families = {r.model: r.family for r in references if r.model and r.family}
+    families = {locked_id(r.model, r.library): r.family for r in references if r.model and r.family}
     supported = [r for r in requests if supports(r.hub, r.id)]
     unsupported = tuple(
         r

@@ -57,6 +57,25 @@ def test_requests_merge_every_site_of_a_model() -> None:
     assert merged.used_by == ("app.py:3", "app.py:9")
 
 
+def test_timm_names_as_written_lock_as_the_hub_repo_timm_reads() -> None:
+    """The scan reports ``timm/resnet50`` as the code writes it; the request (and so the lock,
+    the drift check and the cache) is the repo timm downloads, shared with its tagged name."""
+    refs = [
+        _ref("timm/resnet50", 3, library="timm-named", api="timm.create_model"),
+        _ref("timm/resnet50.a1_in1k", 4, library="timm-named", api="timm.create_model"),
+        _ref("timm/vit_large_patch16_224_in21k", 5, library="timm-named"),  # renamed by timm
+        _ref("timm/not-a-timm-name", 6, library="timm-named"),
+        _ref("timm/resnet50", 7),  # a Hub id another library loads: itself
+    ]
+    requests = requests_from_references(refs)
+    assert [(r.id, r.used_by) for r in requests] == [
+        ("timm/not-a-timm-name", ("app.py:6",)),
+        ("timm/resnet50", ("app.py:7",)),
+        ("timm/resnet50.a1_in1k", ("app.py:3", "app.py:4")),
+        ("timm/vit_large_patch16_224.augreg_in21k", ("app.py:5",)),
+    ]
+
+
 def test_lock_keeps_pins_and_rewrites_identical_bytes(
     store: RepoStore, hf_env: HfEnv, mirror: MirrorServer
 ) -> None:

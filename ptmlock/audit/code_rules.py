@@ -13,6 +13,7 @@ from pathlib import Path
 from ptmlock.audit.findings import Finding
 from ptmlock.audit.tokens import find_tokens
 from ptmlock.models import Lock, Reference
+from ptmlock.named import locked_id
 
 __all__ = ["RemoteCodeSite", "remote_code_sites", "token_findings", "unpinned_findings"]
 
@@ -115,7 +116,8 @@ def unpinned_findings(references: Sequence[Reference], lock: Lock) -> list[Findi
     for ref in references:
         if ref.model is None or ref.revision or ref.confidence == "low" or ref.how == "doc":
             continue
-        locked = next((m for m in lock.models if m.id == ref.model and m.requested is None), None)
+        model = locked_id(ref.model, ref.library)
+        locked = next((m for m in lock.models if m.id == model and m.requested is None), None)
         if locked is None or locked.hub != "huggingface":
             continue
         file, line = call_site(ref)

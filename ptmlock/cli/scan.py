@@ -246,9 +246,15 @@ def moved_line(item: Drift) -> str:
 
 def _explain(args: argparse.Namespace, refs: Sequence[Reference]) -> int:
     """``scan --explain ID``: every place the project names ``ID`` and how it reaches a loader."""
+    from ptmlock.named import locked_id  # the id the lock lists it by
+
     model = args.explain
     wanted = model.lower()
-    found = [r for r in refs if r.model and wanted in {r.model.lower(), _unscoped(r.model)}]
+
+    def names(ref: Reference, model: str) -> set[str]:
+        return {model.lower(), _unscoped(model), locked_id(model, ref.library).lower()}
+
+    found = [r for r in refs if r.model and wanted in names(r, r.model)]
     if args.output_format == "json":
         body = {"model": model, "references": [asdict(r) for r in found]}
         emit_document("scan explain", body, ok=bool(found))

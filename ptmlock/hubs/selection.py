@@ -35,6 +35,7 @@ CHECKED_AGAINST: dict[str, str] = {
     "sentence-transformers": "sentence-transformers 6.3.0 on transformers 5.24.0",
     "diffusers": "diffusers 0.42.1",
     "timm": "timm 1.0.31",
+    "timm-named": "timm 1.0.31",
     "open_clip": "open_clip_torch 3.3.0",
     "peft": "peft 0.21.2",
 }
@@ -129,6 +130,8 @@ LIBRARY_PATTERNS: dict[str, tuple[str, ...]] = {
         *_TOKENIZER,
     ),
     "timm": ("config.json", "model.safetensors | pytorch_model.bin"),
+    # ``create_model("resnet50", pretrained=True)``: timm has the config; it reads the weights
+    "timm-named": ("model.safetensors | pytorch_model.bin",),
     "open_clip": (
         "open_clip_config.json",
         "open_clip_model.safetensors | open_clip_pytorch_model.bin",

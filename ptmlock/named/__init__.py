@@ -9,7 +9,8 @@ shipped with ptmlock. Scan ids (see ``ptmlock.scan.signatures``) look them up he
   ``facexlib/<name>`` (``init_detection_model("retinaface_resnet50")``): one file at a URL
   (``NamedDownload``), locked by the ``url`` hub;
 - ``timm`` names and open_clip tags the library reads from the Hugging Face Hub: a Hub repo
-  (``hub_repo``), locked by the ``huggingface`` hub with the files the library reads.
+  (``hub_repo``), locked by the ``huggingface`` hub with the files the library reads. A scan
+  reports timm's names as written (``timm/resnet50``); ``locked_id`` is the repo they lock as.
 
 Where a library embeds a hash in the URL (torchvision's 8-hex file-name prefix, whisper's and
 CLIP's sha256 in the path), ``embedded_digest`` returns it and the lock must agree with it.
@@ -33,6 +34,7 @@ __all__ = [
     "digest_agrees",
     "embedded_digest",
     "hub_repo",
+    "locked_id",
     "named_default",
     "named_download",
     "named_function",
@@ -105,6 +107,17 @@ def hub_repo(library: str, name: str) -> tuple[str, tuple[str, ...]] | None:
     if entry is None or "hf" not in entry:
         return None
     return entry["hf"], ((entry["hf_file"],) if entry.get("hf_file") else ())
+
+
+def locked_id(model: str, library: str) -> str:
+    """The id a scan's ``model`` is locked under: ``timm/resnet50`` (timm's name, as the code
+    writes it) is the Hub repo timm downloads, ``timm/resnet50.a1_in1k``; any other id is
+    itself."""
+    if library == "timm-named" and model.startswith("timm/"):
+        known = hub_repo("timm", model.removeprefix("timm/"))
+        if known:
+            return known[0]
+    return model
 
 
 def embedded_digest(download: NamedDownload) -> str | None:

@@ -158,9 +158,10 @@ def timm_model(value: object, facts: CallFacts) -> Target | None:
 
 
 def _timm_repo(name: str, facts: CallFacts) -> Target | None:
-    """The Hub repo timm reads ``name``'s weights from (its default tag when untagged)."""
-    known = hub_repo("timm", name)
-    return hf_repo(known[0] if known else f"timm/{name}", facts)
+    """``timm/<name>`` as the code writes it (``resnet50``, a renamed ``vit_..._in21k``):
+    locking pins the Hub repo timm reads it from (``ptmlock.named.locked_id``)."""
+    target = hf_repo(f"timm/{name}", facts)
+    return replace(target, library="timm-named") if target else None
 
 
 def facexlib_model(value: object, facts: CallFacts) -> Target | None:

@@ -190,11 +190,11 @@ def diffusion_pipeline(folder: Path) -> None:
     pipeline.to(torch.float16).save_pretrained(folder, variant="fp16")
 
 
-def timm_model(folder: Path) -> None:
+def timm_model(folder: Path, num_classes: int = 3) -> None:
     """A timm model as ``timm.models.save_for_hf`` writes it (config.json, model.safetensors)."""
     import timm
 
-    model = timm.create_model("test_efficientnet", pretrained=False, num_classes=3)
+    model = timm.create_model("test_efficientnet", pretrained=False, num_classes=num_classes)
     timm.models.save_for_hf(model, str(folder), safe_serialization=True)
 
 
@@ -253,7 +253,7 @@ def peft_adapter(folder: Path, base: Path, base_id: str) -> None:
 
 def build_all(store: RepoStore, work: Path) -> dict[str, str]:
     """Build every repo into ``work``, commit each into ``store``; {name: repo id}."""
-    ids = {name: f"{ORG}/{name}" for name in _BUILDERS}
+    ids = {name: name if "/" in name else f"{ORG}/{name}" for name in _BUILDERS}
     for name, builder in _BUILDERS.items():
         folder = work / name
         builder(folder, work, ids)
@@ -272,6 +272,8 @@ _BUILDERS: dict[str, _Builder] = {
     "embedder": lambda f, w, ids: sentence_transformer(f, w / "bert"),
     "ddpm": lambda f, w, ids: diffusion_pipeline(f),
     "timm": lambda f, w, ids: timm_model(f),
+    # where timm itself reads ``create_model("test_efficientnet", pretrained=True)`` from
+    "timm/test_efficientnet.r160_in1k": lambda f, w, ids: timm_model(f, num_classes=1000),
     "clip": lambda f, w, ids: open_clip_model(f, w / "tokenizer-only"),
     "siglip-like": lambda f, w, ids: open_clip_model(
         f, w / "tokenizer-only", hf_tokenizer=ids["siglip-like"]

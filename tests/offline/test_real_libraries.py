@@ -42,6 +42,7 @@ LOADS: dict[str, tuple[str, ...]] = {
     "gallery.search:load_embedder": ("tiny/embedder",),
     "gallery.images:load_thumbnailer": ("tiny/ddpm",),
     "gallery.images:load_image_tagger": ("tiny/timm",),
+    "gallery.images:load_named_backbone": ("timm/test_efficientnet.r160_in1k",),
     "gallery.images:load_matcher": ("tiny/clip",),
     "gallery.images:load_siglip_matcher": ("tiny/siglip-like",),
     "gallery.images:load_matcher_shared_tokenizer": (

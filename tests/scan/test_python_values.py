@@ -7,6 +7,7 @@ import textwrap
 import pytest
 
 from ptmlock.models import Reference
+from ptmlock.named import locked_id
 from tests.scan.helpers import scan_project, scan_text
 
 HEADER = "from transformers import AutoModel\n"
@@ -432,8 +433,10 @@ def test_an_entry_of_a_librarys_own_table_picked_by_a_constant_key() -> None:
         dedent=False,
     )
     found = [(r.line, r.model, r.hub) for r in refs if r.model]
-    # timm renamed the in21k ViTs: the old name loads the ``arch.tag`` it now maps to
-    assert found == [(3, "timm/vit_large_patch16_224.augreg_in21k", "huggingface")]
+    # the name as the code writes it; timm renamed the in21k ViTs, and the lock pins the
+    # ``arch.tag`` the old name now loads
+    assert found == [(3, "timm/vit_large_patch16_224_in21k", "huggingface")]
+    assert locked_id(found[0][1], "timm-named") == "timm/vit_large_patch16_224.augreg_in21k"
     lost = sorted((r.line, r.reason) for r in refs if not r.model)
     assert lost[0] == (6, "looked up in default_cfgs, known only at run time")
     assert lost[1] == (7, "a string operation that fails statically")  # not the key as a name

@@ -135,7 +135,7 @@ def _apply(pattern: str, value: object, **extras: object) -> Target | None:
             "timm.**.create_model",
             "resnet50.a1_in1k",
             {"pretrained": True},
-            Target(hub="huggingface", model="timm/resnet50.a1_in1k"),
+            Target(hub="huggingface", model="timm/resnet50.a1_in1k", library="timm-named"),
         ),
         ("timm.**.create_model", "resnet50", {"pretrained": False}, None),
         ("timm.**.create_model", "resnet50", {}, None),

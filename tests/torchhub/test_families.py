@@ -293,12 +293,13 @@ def test_huggingface_resolve_url_locks_as_a_hub_entry_at_a_commit(torch_env: Tor
 
 
 @pytest.mark.parametrize(
-    ("app", "repo", "files"),
+    ("app", "repo", "files", "locked"),
     [
         (
             "import timm\ntimm.create_model('resnet50', pretrained=True)\n",
             "timm/resnet50.a1_in1k",  # timm's default tag, from the table
             {"config.json": b"{}", "model.safetensors": WEIGHTS, "pytorch_model.bin": b"x"},
+            ["model.safetensors"],  # timm has the architecture's config itself
         ),
         (
             "import open_clip\n"
@@ -309,16 +310,17 @@ def test_huggingface_resolve_url_locks_as_a_hub_entry_at_a_commit(torch_env: Tor
                 "open_clip_model.safetensors": WEIGHTS,
                 "open_clip_pytorch_model.bin": b"x",
             },
+            ["open_clip_config.json", "open_clip_model.safetensors"],
         ),
     ],
 )
 def test_hub_backed_names_lock_the_files_the_library_reads(
-    torch_env: TorchEnv, app: str, repo: str, files: dict[str, bytes]
+    torch_env: TorchEnv, app: str, repo: str, files: dict[str, bytes], locked: list[str]
 ) -> None:
     commit = torch_env.store.commit(repo, files)
     model = _scan_install_verify(torch_env, app)
     assert (model.hub, model.id, model.revision) == ("huggingface", repo, commit)
-    assert [f.path for f in model.files] == sorted(n for n in files if not n.endswith(".bin"))
+    assert [f.path for f in model.files] == locked
     snapshot = torch_env.hf.cache / f"models--{repo.replace('/', '--')}" / "snapshots" / commit
     weights = next(snapshot.glob("*.safetensors"))
     assert weights.read_bytes() == WEIGHTS

@@ -17,6 +17,12 @@ def load_image_tagger():
     return tuple(model(torch.zeros(1, 3, 32, 32)).shape)
 
 
+def load_named_backbone():
+    # timm's own name: its table says which Hub repo and tag hold the weights
+    model = timm.create_model("test_efficientnet", pretrained=True).eval()
+    return tuple(model(torch.zeros(1, 3, 32, 32)).shape)
+
+
 def _clip(name):
     model, _, preprocess = open_clip.create_model_and_transforms(name)
     tokenizer = open_clip.get_tokenizer(name)
