@@ -28,7 +28,7 @@ from ptmlock.scan.python.ir import Summary
 from ptmlock.scan.python.linker import Links, link_python
 from ptmlock.scan.python.project import Index, PythonProject
 from ptmlock.scan.signatures import match_signature
-from ptmlock.scan.transforms import CallFacts, ollama_id
+from ptmlock.scan.transforms import CallFacts, is_bare_name, ollama_id
 from ptmlock.scan.vendored import unused_copies
 
 __all__ = ["FileEntry", "link_project"]
@@ -193,7 +193,7 @@ def _library_name(
         api = qualname.replace("()", "")
         facts = CallFacts(qualname=api, extras={}, directories=directories)
         target = signature.transform(ref.model, facts)
-        if target is None or (target.hub == "huggingface" and "/" not in target.model):
+        if target is None or is_bare_name(target):
             continue  # the loader does not know the name: a folder, a key, a bare guess
         return replace(
             ref,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from ptmlock.models import ScanHub
 from ptmlock.named import hub_repo, named_default, named_download, named_function
+from ptmlock.scan.families import is_legacy_canonical
 from ptmlock.scan.python.values import Symbol
 from ptmlock.scan.urls import model_url
 
@@ -27,6 +28,7 @@ __all__ = [
     "facexlib_model",
     "faster_whisper",
     "hf_repo",
+    "is_bare_name",
     "is_hub_id",
     "lpips_net",
     "ollama_id",
@@ -66,6 +68,17 @@ class Target:
     revision: str | None = None
     files: tuple[str, ...] = ()
     library: str | None = None
+
+
+def is_bare_name(target: Target) -> bool:
+    """A Hub id without an organisation that is not one of the Hub's old canonical models
+    (``gpt2``, ``t5-base``) is only believable written in the loader call itself."""
+    return (
+        target.hub == "huggingface"
+        and "/" not in target.model
+        and not target.files
+        and not is_legacy_canonical(target.model)
+    )
 
 
 # --- precision: what a Hub id looks like --------------------------------------------------

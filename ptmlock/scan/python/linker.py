@@ -23,7 +23,6 @@ from functools import cached_property
 from ptmlock.lockfile import safe_relpath
 from ptmlock.models import Reference
 from ptmlock.named import named_download
-from ptmlock.scan.families import is_legacy_canonical
 from ptmlock.scan.python.ir import Expr, last_name, root_of
 from ptmlock.scan.python.project import Module, PythonProject, Reads
 from ptmlock.scan.python.values import Ctx, Symbol, Value
@@ -36,7 +35,7 @@ from ptmlock.scan.signatures import (
     Signature,
     match_signature,
 )
-from ptmlock.scan.transforms import CallFacts, Target
+from ptmlock.scan.transforms import CallFacts, Target, is_bare_name
 from ptmlock.scan.urls import model_url
 
 __all__ = ["Linked", "link_python"]
@@ -512,7 +511,7 @@ class _Site:
                 lost.append(value)
                 continue
             target = self.signature.transform(value.value, facts)
-            if target is not None and _bare_name(target) and value.how != "literal":
+            if target is not None and is_bare_name(target) and value.how != "literal":
                 target = None  # ``name`` that travelled: a short key or a folder, not a repo
             if target is None and isinstance(value.value, Symbol):
                 lost.append(replace(value, reason=f"the value comes from {value.value} "
@@ -610,17 +609,6 @@ def _entering(reason: str) -> bool:
     """Whether a reason says the value comes from outside the code (not from an object the
     project passes along)."""
     return reason.startswith(_ENTERING) and "the object holding" not in reason
-
-
-def _bare_name(target: Target) -> bool:
-    """A Hub id without an organisation that is not one of the Hub's old canonical models
-    (``gpt2``, ``t5-base``) is only believable written in the loader call itself."""
-    return (
-        target.hub == "huggingface"
-        and "/" not in target.model
-        and not target.files
-        and not is_legacy_canonical(target.model)
-    )
 
 
 def _branch_of(value: Value) -> tuple[str, int] | None:
